@@ -1,0 +1,64 @@
+"""scratchgan_kernels: the hot array kernels of scratchgan, one signature per kernel.
+
+Backends:
+    ``numpy`` (alias ``reference``): plain NumPy, the oracle the others are tested against.
+    ``numba``: CPU kernels compiled with Numba (module ``scratchgan_kernels.cpu``).
+    ``cuda``:  CuPy RawModule kernels (module ``scratchgan_kernels.cuda``).
+
+A backend module lists its kernels in ``KERNELS`` (a dict name -> callable).
+This package never imports scratchgan: kernels are pure array code.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Callable
+
+_BACKEND_MODULES = {
+    "numpy": "scratchgan_kernels.reference",
+    "numba": "scratchgan_kernels.cpu",
+    "cuda": "scratchgan_kernels.cuda",
+}
+_ALIASES = {"reference": "numpy"}
+_loaded: dict[str, dict[str, Callable]] = {}
+_errors: dict[str, str] = {}
+
+
+class BackendUnavailable(RuntimeError):
+    """The requested kernel backend cannot be imported on this machine."""
+
+
+def _load(backend: str) -> dict[str, Callable] | None:
+    if backend in _loaded:
+        return _loaded[backend]
+    if backend in _errors:
+        return None
+    try:
+        module = importlib.import_module(_BACKEND_MODULES[backend])
+    except ImportError as e:
+        _errors[backend] = f"{type(e).__name__}: {e}"
+        return None
+    _loaded[backend] = module.KERNELS
+    return module.KERNELS
+
+
+def available_backends() -> list[str]:
+    """The backends whose module imports on this machine, reference first."""
+    return [b for b in _BACKEND_MODULES if _load(b) is not None]
+
+
+def get(name: str, backend: str = "numpy") -> Callable:
+    """The kernel ``name`` of ``backend``; a clear error if either is unknown."""
+    backend = _ALIASES.get(backend, backend)
+    if backend not in _BACKEND_MODULES:
+        raise ValueError(
+            f"unknown kernel backend {backend!r}; known: {', '.join(_BACKEND_MODULES)}")
+    kernels = _load(backend)
+    if kernels is None:
+        raise BackendUnavailable(
+            f"kernel backend {backend!r} is not available here ({_errors[backend]})")
+    try:
+        return kernels[name]
+    except KeyError:
+        raise KeyError(
+            f"backend {backend!r} has no kernel {name!r}; it has: {', '.join(sorted(kernels))}"
+        ) from None

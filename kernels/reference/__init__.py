@@ -1,0 +1,12 @@
+"""The reference backend: plain NumPy, the clearest code, the oracle for the others."""
+from scratchgan_kernels.reference.activation import leaky_relu, leaky_relu_grad
+from scratchgan_kernels.reference.batchnorm import (batch_norm_backward, batch_norm_forward,
+                                                    batch_norm_stats)
+
+KERNELS = {
+    "leaky_relu": leaky_relu,
+    "leaky_relu_grad": leaky_relu_grad,
+    "batch_norm_stats": batch_norm_stats,
+    "batch_norm_forward": batch_norm_forward,
+    "batch_norm_backward": batch_norm_backward,
+}

@@ -1,0 +1,89 @@
+"""Function: one differentiable operation, arrays forward, Tensors backward.
+
+A subclass implements
+
+* ``forward(*arrays) -> array | tuple of arrays``: plain array code; may call kernels;
+* ``backward(*gys) -> Tensor | None | tuple``: one gradient per input, built only
+  from Function calls on Tensors, so that ``create_graph=True`` can differentiate
+  the backward pass itself (double backward).
+
+The only state a Function keeps for its backward is its inputs (``self.inputs``)
+and its outputs (``self.output(i)``): anything else it needs it recomputes from
+those with Functions, so that the recomputation is differentiated too.
+"""
+from __future__ import annotations
+
+import weakref
+from typing import Any
+
+from scratchgan.autograd.tensor import Tensor, as_array
+from scratchgan.config import Config
+
+
+class GraphFreedError(RuntimeError):
+    """Backward reached a Function whose saved Tensors were freed by an earlier backward."""
+
+
+class Function:
+    """Base class of every differentiable op; see the module docstring."""
+
+    inputs: tuple[Tensor, ...] | None
+    generation: int = 0
+
+    def __call__(self, *inputs: Any) -> Tensor | tuple[Tensor, ...]:
+        tensors = self._as_tensors(inputs)
+        ys = self.forward(*[x.data for x in tensors])
+        multiple = isinstance(ys, tuple)
+        ys = ys if multiple else (ys,)
+        outputs = tuple(Tensor(y) for y in ys)
+        self.needs_input_grad = tuple(x.requires_grad for x in tensors)
+        if Config.enable_backprop and any(self.needs_input_grad):
+            self.generation = max(x.generation for x in tensors)
+            self.inputs = tensors
+            self._outputs = tuple(weakref.ref(y) for y in outputs)
+            self.output_meta = tuple((y.shape, y.dtype) for y in outputs)
+            for y in outputs:
+                y.creator = self
+                y.requires_grad = True
+                y.generation = self.generation + 1
+        return outputs if multiple else outputs[0]
+
+    def _as_tensors(self, inputs: tuple[Any, ...]) -> tuple[Tensor, ...]:
+        """Wrap constants as Tensors in the dtype of the floating Tensor inputs;
+        reject floating Tensors of different dtypes with a clear message."""
+        float_dtypes = {x.dtype for x in inputs if isinstance(x, Tensor) and x.dtype.kind == "f"}
+        if len(float_dtypes) > 1:
+            names = " and ".join(sorted(str(d) for d in float_dtypes))
+            raise TypeError(f"{self.name}: inputs have different dtypes ({names}); "
+                            "cast one of them with .astype() first")
+        dtype = float_dtypes.pop() if float_dtypes else None
+        return tuple(x if isinstance(x, Tensor) else Tensor(as_array(x, dtype)) for x in inputs)
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    def output(self, i: int = 0) -> Tensor:
+        """The i-th output, for a backward that needs it (e.g. exp, tanh)."""
+        if self.inputs is None:
+            raise GraphFreedError(self._freed_message())
+        y = self._outputs[i]()
+        if y is None:
+            raise RuntimeError(f"{self.name}: output {i} was garbage-collected before backward")
+        return y
+
+    def release(self) -> None:
+        """Drop the saved Tensors (after a backward without retain_graph)."""
+        self.inputs = None
+        self._outputs = None
+
+    def _freed_message(self) -> str:
+        return (f"backward reached {self.name} a second time, but the first backward freed its "
+                "saved Tensors; pass retain_graph=True to the first backward if you need to "
+                "backward through the graph twice")
+
+    def forward(self, *xs: Any) -> Any:
+        raise NotImplementedError(f"{self.name} does not implement forward")
+
+    def backward(self, *gys: Tensor) -> Any:
+        raise NotImplementedError(f"{self.name} does not implement backward")

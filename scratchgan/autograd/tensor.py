@@ -1,0 +1,179 @@
+"""Tensor: an array (NumPy or CuPy) with the links reverse-mode autograd needs.
+
+A Tensor made by the user is a *leaf*: ``creator`` is None and, when
+``requires_grad`` is set, ``backward`` accumulates into its ``grad``. A Tensor
+returned by a Function while the graph is recorded has that Function as its
+``creator``; its gradient is passed on, not stored (unless ``retain_grad()``).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from scratchgan.backend import get_array_module, to_numpy
+
+DEFAULT_DTYPE = np.float32
+
+
+def _functions():
+    # Imported on use: the functions package itself builds on Tensor.
+    from scratchgan import functions
+    return functions
+
+
+def as_array(data: Any, dtype: Any = None) -> Any:
+    """An ndarray for ``data``: Python floats become float32 (the default dtype),
+    arrays keep their dtype unless ``dtype`` is given."""
+    if isinstance(data, Tensor):
+        data = data.data
+    xp = get_array_module(data)
+    if dtype is not None:
+        return xp.asarray(data, dtype=dtype)
+    if isinstance(data, (np.ndarray, np.generic)) or xp is not np:
+        return xp.asarray(data)
+    arr = np.asarray(data)
+    if arr.dtype.kind == "f":
+        arr = arr.astype(DEFAULT_DTYPE)
+    elif arr.dtype == object:
+        raise TypeError(f"cannot make a Tensor from {type(data).__name__}: {data!r:.80}")
+    return arr
+
+
+class Tensor:
+    """An n-dimensional array that records the Functions applied to it.
+
+    Args:
+        data: array-like; Python floats become float32, NumPy/CuPy arrays keep their dtype.
+        requires_grad: accumulate gradients into ``.grad`` on ``backward`` (floating dtypes only).
+        name: a label shown in ``repr`` and in gradcheck messages.
+    """
+
+    __array_priority__ = 200  # ndarray (op) Tensor dispatches to Tensor's reflected operator
+
+    def __init__(self, data: Any, requires_grad: bool = False, name: str | None = None,
+                 dtype: Any = None) -> None:
+        self.data = as_array(data, dtype)
+        if requires_grad and self.data.dtype.kind not in "fc":
+            raise TypeError(f"only floating-point Tensors can require gradients, got dtype {self.data.dtype}")
+        self.requires_grad = bool(requires_grad)
+        self.name = name
+        self.grad: Tensor | None = None
+        self.creator = None           # the Function that produced this Tensor, if recorded
+        self.generation = 0           # creator.generation + 1: orders the backward pass
+        self.retains_grad = False
+
+    # -- array facts -------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.creator is None
+
+    @property
+    def device(self) -> str:
+        return "cpu" if get_array_module(self.data) is np else "cuda"
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __repr__(self) -> str:
+        body = np.array2string(to_numpy(self.data), prefix="Tensor(", precision=4, threshold=20)
+        extra = "".join([
+            f", dtype={self.dtype}" if self.dtype != DEFAULT_DTYPE else "",
+            f", name={self.name!r}" if self.name else "",
+            ", requires_grad=True" if self.requires_grad else "",
+        ])
+        return f"Tensor({body}{extra})"
+
+    # -- conversion --------------------------------------------------------
+    def numpy(self) -> np.ndarray:
+        """The data as a NumPy array (copied to the host if it lives on a GPU)."""
+        return to_numpy(self.data)
+
+    def item(self) -> float:
+        if self.size != 1:
+            raise ValueError(f"item() needs a Tensor of one element, this one has shape {self.shape}")
+        return self.numpy().reshape(()).item()
+
+    def detach(self) -> Tensor:
+        """The same data, cut from the graph."""
+        return Tensor(self.data, name=self.name)
+
+    def astype(self, dtype: Any) -> Tensor:
+        """A copy in ``dtype``, cut from the graph (cast parameters before building graphs)."""
+        return Tensor(self.data.astype(dtype), requires_grad=self.requires_grad, name=self.name)
+
+    def retain_grad(self) -> None:
+        """Keep this non-leaf Tensor's gradient in ``.grad`` after ``backward``."""
+        self.retains_grad = True
+
+    def zero_grad(self) -> None:
+        self.grad = None
+
+    # -- autograd ----------------------------------------------------------
+    def backward(self, gy: Any = None, retain_graph: bool | None = None,
+                 create_graph: bool = False) -> None:
+        """Accumulate d(self)/d(leaf), contracted with ``gy``, into every leaf's ``grad``.
+
+        ``gy`` defaults to 1 for a one-element Tensor and is required otherwise.
+        The graph is freed afterwards unless ``retain_graph`` (default: ``create_graph``);
+        a second backward through a freed graph raises. With ``create_graph`` the
+        gradients carry their own graph, so they can be differentiated again.
+        """
+        from scratchgan.autograd.engine import backward
+        backward([self], None if gy is None else [gy], retain_graph, create_graph)
+
+    # -- operators (each one is a Function call) ---------------------------
+    def __add__(self, other): return _functions().add(self, other)
+    def __radd__(self, other): return _functions().add(other, self)
+    def __sub__(self, other): return _functions().sub(self, other)
+    def __rsub__(self, other): return _functions().sub(other, self)
+    def __mul__(self, other): return _functions().mul(self, other)
+    def __rmul__(self, other): return _functions().mul(other, self)
+    def __truediv__(self, other): return _functions().div(self, other)
+    def __rtruediv__(self, other): return _functions().div(other, self)
+    def __neg__(self): return _functions().neg(self)
+    def __pow__(self, exponent): return _functions().pow(self, exponent)
+    def __matmul__(self, other): return _functions().matmul(self, other)
+    def __rmatmul__(self, other): return _functions().matmul(other, self)
+    def __getitem__(self, index): return _functions().getitem(self, index)
+
+    @property
+    def T(self) -> Tensor:
+        return _functions().transpose(self)
+
+    def reshape(self, *shape) -> Tensor:
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        return _functions().reshape(self, shape)
+
+    def transpose(self, *axes) -> Tensor:
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+            axes = tuple(axes[0])
+        return _functions().transpose(self, axes or None)
+
+    def sum(self, axis=None, keepdims: bool = False) -> Tensor:
+        return _functions().sum(self, axis, keepdims)
+
+    def mean(self, axis=None, keepdims: bool = False) -> Tensor:
+        return _functions().mean(self, axis, keepdims)
+
+    def flatten(self, start_dim: int = 1) -> Tensor:
+        return _functions().flatten(self, start_dim)
+
+    __hash__ = object.__hash__  # Tensors are graph nodes, hashed by identity

@@ -1,0 +1,44 @@
+"""Global switches, read by the autograd engine, the ops and the layers.
+
+Keys:
+    enable_backprop: record the graph of Function calls (off inside ``no_grad``).
+    train:           layers such as batch norm use batch statistics when True.
+    cpu_kernels:     kernel backend for NumPy arrays: ``"numpy"`` (the reference)
+                     or ``"numba"`` once that backend is installed.
+"""
+from __future__ import annotations
+
+import contextlib
+from typing import Any, Iterator
+
+
+class Config:
+    enable_backprop: bool = True
+    train: bool = True
+    cpu_kernels: str = "numpy"
+
+
+_KEYS = ("enable_backprop", "train", "cpu_kernels")
+
+
+@contextlib.contextmanager
+def using_config(name: str, value: Any) -> Iterator[None]:
+    """Set ``Config.<name>`` to ``value`` inside the block; restore it after."""
+    if name not in _KEYS:
+        raise KeyError(f"unknown config key {name!r}; known keys: {', '.join(_KEYS)}")
+    old = getattr(Config, name)
+    setattr(Config, name, value)
+    try:
+        yield
+    finally:
+        setattr(Config, name, old)
+
+
+def no_grad() -> contextlib.AbstractContextManager:
+    """Run without recording the graph (usable as ``with`` or as a decorator)."""
+    return using_config("enable_backprop", False)
+
+
+def enable_grad() -> contextlib.AbstractContextManager:
+    """Record the graph again inside a ``no_grad`` block."""
+    return using_config("enable_backprop", True)

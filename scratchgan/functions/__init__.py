@@ -1,0 +1,12 @@
+"""Every differentiable op: a CamelCase Function class and a snake_case wrapper."""
+from scratchgan.functions.activation import (LeakyReLU, LeakyReLUGrad, LogSigmoid, ReLU, Sigmoid,
+                                             Softplus, Tanh, leaky_relu, log_sigmoid, relu,
+                                             sigmoid, softplus, tanh)
+from scratchgan.functions.arithmetic import (Add, Div, Exp, Log, Mul, Neg, Pow, Sqrt, Sub, add,
+                                             div, exp, log, mul, neg, pow, sqrt, sub)
+from scratchgan.functions.array import (BroadcastTo, Concat, GetItem, GetItemGrad, Reshape, Sum,
+                                        SumTo, Transpose, broadcast_to, concat, flatten, getitem,
+                                        mean, reshape, sum, sum_to, transpose)
+from scratchgan.functions.linear import Linear, MatMul, linear, matmul
+from scratchgan.functions.loss import BCEWithLogits, bce_with_logits, mse
+from scratchgan.functions.normalization import BatchNorm, BatchNormGrad, batch_norm

@@ -1,0 +1,267 @@
+"""Shape and indexing Functions: reshape, transpose, broadcast_to, sum_to, sum,
+mean, getitem (and its gradient op), concat, flatten.
+
+Broadcasting is undone in one place, ``sum_to``: every op whose forward
+broadcasts calls it on its gradients.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from scratchgan.autograd.function import Function
+from scratchgan.autograd.tensor import Tensor, as_array
+from scratchgan.backend import get_array_module
+
+
+def _normalize_axes(axis: Any, ndim: int) -> tuple[int, ...]:
+    """``axis`` (None, int or sequence) as a sorted tuple of non-negative axes."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    for a in axes:
+        if not -ndim <= a < ndim:
+            raise ValueError(f"axis {a} is out of range for a Tensor of {ndim} dimensions")
+    return tuple(sorted(int(a) % ndim for a in axes))
+
+
+class Reshape(Function):
+    """Reshape: y = x viewed with another shape.
+
+    Shapes:    x: any; y: ``shape`` (same size)
+    Gradients: gx = reshape(gy, x.shape)
+    """
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        self.shape = shape
+
+    def forward(self, x):
+        try:
+            return x.reshape(self.shape)
+        except ValueError:
+            raise ValueError(f"reshape: cannot view shape {x.shape} ({x.size} elements) "
+                             f"as {self.shape}") from None
+
+    def backward(self, gy):
+        return reshape(gy, self.inputs[0].shape)
+
+
+def reshape(x: Any, shape: Sequence[int]) -> Tensor:
+    shape = tuple(int(s) for s in shape)
+    if isinstance(x, Tensor) and x.shape == shape:
+        return x
+    return Reshape(shape)(x)
+
+
+class Transpose(Function):
+    """Transpose: y = x with its axes permuted (reversed when ``axes`` is None).
+
+    Shapes:    x: (d0, ..., dn); y: (d[axes[0]], ..., d[axes[n]])
+    Gradients: gx = transpose(gy, argsort(axes))
+    """
+
+    def __init__(self, axes: tuple[int, ...] | None) -> None:
+        self.axes = axes
+
+    def forward(self, x):
+        if self.axes is not None and sorted(a % x.ndim for a in self.axes) != list(range(x.ndim)):
+            raise ValueError(f"transpose: axes {self.axes} are not a permutation of "
+                             f"the {x.ndim} axes of shape {x.shape}")
+        return x.transpose(self.axes)
+
+    def backward(self, gy):
+        if self.axes is None:
+            return transpose(gy)
+        return transpose(gy, tuple(int(a) for a in np.argsort([a % gy.ndim for a in self.axes])))
+
+
+def transpose(x: Any, axes: Sequence[int] | None = None) -> Tensor:
+    return Transpose(None if axes is None else tuple(axes))(x)
+
+
+class BroadcastTo(Function):
+    """Broadcast: y = x repeated along new or length-1 axes (NumPy rules).
+
+    Shapes:    x: broadcastable to ``shape``; y: ``shape``
+    Gradients: gx = sum_to(gy, x.shape)
+    """
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        self.shape = shape
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        try:
+            return xp.broadcast_to(x, self.shape)
+        except ValueError:
+            raise ValueError(f"broadcast_to: shape {x.shape} cannot be broadcast to "
+                             f"{self.shape}") from None
+
+    def backward(self, gy):
+        return sum_to(gy, self.inputs[0].shape)
+
+
+def broadcast_to(x: Any, shape: Sequence[int]) -> Tensor:
+    shape = tuple(shape)
+    if isinstance(x, Tensor) and x.shape == shape:
+        return x
+    return BroadcastTo(shape)(x)
+
+
+class SumTo(Function):
+    """Sum to a shape: undo broadcasting, y = sum of x over the broadcast axes.
+
+    Shapes:    x: any that ``shape`` broadcasts to; y: ``shape``
+    Gradients: gx = broadcast_to(gy, x.shape)
+    """
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        self.shape = shape
+
+    def forward(self, x):
+        lead = x.ndim - len(self.shape)
+        if lead < 0 or any(s not in (1, d) for s, d in zip(self.shape, x.shape[lead:])):
+            raise ValueError(f"sum_to: shape {x.shape} does not broadcast from {self.shape}")
+        axes = tuple(range(lead)) + tuple(
+            lead + i for i, s in enumerate(self.shape) if s == 1 and x.shape[lead + i] != 1)
+        y = x.sum(axis=axes, keepdims=True) if axes else x
+        return y.reshape(self.shape) if lead else y
+
+    def backward(self, gy):
+        return broadcast_to(gy, self.inputs[0].shape)
+
+
+def sum_to(x: Any, shape: Sequence[int]) -> Tensor:
+    shape = tuple(shape)
+    if isinstance(x, Tensor) and x.shape == shape:
+        return x
+    return SumTo(shape)(x)
+
+
+class Sum(Function):
+    """Sum: y = sum of x over ``axis`` (all axes when None).
+
+    Shapes:    x: any; y: x.shape without the summed axes (kept as 1 if ``keepdims``)
+    Gradients: gx = broadcast_to(gy with the summed axes restored as 1, x.shape)
+    """
+
+    def __init__(self, axis: tuple[int, ...], keepdims: bool) -> None:
+        self.axis = axis
+        self.keepdims = keepdims
+
+    def forward(self, x):
+        return x.sum(axis=self.axis, keepdims=self.keepdims)
+
+    def backward(self, gy):
+        x_shape = self.inputs[0].shape
+        kept = tuple(1 if i in self.axis else d for i, d in enumerate(x_shape))
+        return broadcast_to(reshape(gy, kept), x_shape)
+
+
+def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001 (mirrors numpy)
+    x = x if isinstance(x, Tensor) else Tensor(x)
+    return Sum(_normalize_axes(axis, x.ndim), keepdims)(x)
+
+
+def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """Mean over ``axis``: ``sum(x, axis) / n``, n the number of elements summed."""
+    x = x if isinstance(x, Tensor) else Tensor(x)
+    axes = _normalize_axes(axis, x.ndim)
+    n = int(np.prod([x.shape[a] for a in axes]))
+    return sum(x, axes, keepdims) * (1.0 / max(n, 1))
+
+
+def _normalize_index(index: Any) -> Any:
+    """Replace Tensors in an index by their arrays."""
+    if isinstance(index, tuple):
+        return tuple(_normalize_index(i) for i in index)
+    return index.data if isinstance(index, Tensor) else index
+
+
+class GetItem(Function):
+    """Indexing: y = x[index] (basic slicing or integer-array indexing).
+
+    Shapes:    x: any; y: x[index].shape
+    Gradients: gx = getitem_grad(gy, index, x.shape)  (scatter-add of gy into zeros)
+    """
+
+    def __init__(self, index: Any) -> None:
+        self.index = index
+
+    def forward(self, x):
+        try:
+            return x[self.index]
+        except IndexError as e:
+            raise IndexError(f"getitem: index {self.index!r} is invalid for shape {x.shape}: {e}") from None
+
+    def backward(self, gy):
+        return GetItemGrad(self.index, self.inputs[0].shape)(gy)
+
+
+def getitem(x: Any, index: Any) -> Tensor:
+    return GetItem(_normalize_index(index))(x)
+
+
+class GetItemGrad(Function):
+    """Gradient of indexing: gx = zeros(shape) with gy added at ``index``
+    (repeated indices add up).
+
+    Shapes:    gy: x[index].shape; gx: ``shape``
+    Gradients: ggy = ggx[index]  (scatter-add and gather are adjoint)
+    """
+
+    def __init__(self, index: Any, shape: tuple[int, ...]) -> None:
+        self.index = index
+        self.shape = shape
+
+    def forward(self, gy):
+        xp = get_array_module(gy)
+        gx = xp.zeros(self.shape, gy.dtype)
+        xp.add.at(gx, self.index, gy)
+        return gx
+
+    def backward(self, ggx):
+        return getitem(ggx, self.index)
+
+
+class Concat(Function):
+    """Concatenation along ``axis``: y = [x_1, ..., x_k].
+
+    Shapes:    x_i: equal except along ``axis``; y: sizes along ``axis`` added
+    Gradients: gx_i = gy[..., offset_i : offset_i + size_i, ...]  (a getitem)
+    """
+
+    def __init__(self, axis: int) -> None:
+        self.axis = axis
+
+    def forward(self, *xs):
+        xp = get_array_module(*xs)
+        try:
+            return xp.concatenate(xs, axis=self.axis)
+        except ValueError:
+            raise ValueError(f"concat: shapes {[x.shape for x in xs]} differ outside "
+                             f"axis {self.axis}") from None
+
+    def backward(self, gy):
+        gxs, start = [], 0
+        for x in self.inputs:
+            index = [slice(None)] * gy.ndim
+            index[self.axis] = slice(start, start + x.shape[self.axis])
+            gxs.append(getitem(gy, tuple(index)))
+            start += x.shape[self.axis]
+        return tuple(gxs)
+
+
+def concat(xs: Sequence[Any], axis: int = 0) -> Tensor:
+    if not xs:
+        raise ValueError("concat needs at least one Tensor")
+    ndim = as_array(xs[0].data if isinstance(xs[0], Tensor) else xs[0]).ndim
+    return Concat(_normalize_axes(axis, ndim)[0])(*xs)
+
+
+def flatten(x: Any, start_dim: int = 1) -> Tensor:
+    """Collapse the axes from ``start_dim`` on into one: (N, C, H, W) -> (N, C*H*W)."""
+    x = x if isinstance(x, Tensor) else Tensor(x)
+    start = _normalize_axes(start_dim, x.ndim)[0]
+    return reshape(x, x.shape[:start] + (int(np.prod(x.shape[start:])),))

@@ -1,0 +1,141 @@
+"""Batch normalization (Ioffe & Szegedy 2015), training and eval mode.
+
+Notation, per channel c of x (N, C, *spatial), with m = N * prod(spatial) values:
+    mu = mean(x), var = mean((x - mu)^2)   (biased), r = (var + eps)^(-1/2),
+    xhat = (x - mu) * r, y = gamma * xhat + beta.
+In training mode mu and var are functions of x and are differentiated; in eval
+mode the running statistics are constants.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from scratchgan.autograd.function import Function
+from scratchgan.autograd.tensor import Tensor
+from scratchgan.backend import kernel
+from scratchgan.config import Config
+from scratchgan.functions.array import mean, reshape, sum
+
+
+def _channel_axes(x: Tensor) -> tuple[tuple[int, ...], tuple[int, ...], int]:
+    """(reduction axes, broadcast shape of a per-channel vector, m)."""
+    axes = (0,) + tuple(range(2, x.ndim))
+    bshape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+    return axes, bshape, x.size // x.shape[1]
+
+
+class BatchNorm(Function):
+    """Batch norm, training mode: y = gamma * (x - mean(x)) / sqrt(var(x) + eps) + beta.
+
+    Shapes:    x: (N, C, *spatial); gamma, beta: (C,); y: like x
+    Gradients: gbeta = sum(gy); ggamma = sum(gy * xhat);
+               gx = gamma * r * (gy - gbeta / m - xhat * ggamma / m)
+               (sums and means over all axes but the channel axis; all three come
+               from the batch_norm_grad op)
+    Double:    see batch_norm_grad
+    """
+
+    def __init__(self, eps: float) -> None:
+        self.eps = eps
+
+    def forward(self, x, gamma, beta):
+        y, self.batch_mean, self.batch_var = kernel("batch_norm_forward", x)(x, gamma, beta, self.eps)
+        return y  # batch_mean/var feed the running statistics only, never the backward
+
+    def backward(self, gy):
+        x, gamma = self.inputs[:2]
+        return BatchNormGrad(self.eps)(x, gamma, gy)
+
+
+class BatchNormGrad(Function):
+    """The first-order gradients of training-mode batch norm, as an op of (x, gamma, gy).
+
+    Shapes:    x, gy: (N, C, *spatial); gamma: (C,); gx: like x; ggamma, gbeta: (C,)
+    Gradients: with P(v) = v - mean(v) - xhat * mean(v * xhat) (self-adjoint),
+               q = mean(gy * xhat), S1 = sum(ggx * (gy - mean(gy))), G = sum(ggx * xhat)
+               and the upstream gradients (ggx, gggamma, ggbeta):
+               g_gamma = r * (S1 - q * G)
+               g_gy = ggbeta + gggamma * xhat + gamma * r * P(ggx)
+               g_x = r * P(u) - (gamma * r / m) * g_gamma * xhat,
+               where u = gggamma * gy - gamma * r * (gy * G / m + q * ggx)
+    Double:    derived from gx = gamma * r * P(gy), ggamma = m * q, gbeta = sum(gy),
+               dr/dx = -(r^2 / m) xhat and d(sum_j u_j xhat_j)/dx = r * P(u); mu, r and
+               xhat are recomputed from x with Functions, so a third order works too
+    """
+
+    def __init__(self, eps: float) -> None:
+        self.eps = eps
+
+    def forward(self, x, gamma, gy):
+        return kernel("batch_norm_backward", x)(x, gamma, gy, self.eps)
+
+    def backward(self, ggx, gggamma, ggbeta):
+        x, gamma, gy = self.inputs
+        axes, bshape, m = _channel_axes(x)
+
+        def cmean(v: Tensor) -> Tensor:
+            return mean(v, axes, keepdims=True)
+
+        def csum(v: Tensor) -> Tensor:
+            return sum(v, axes, keepdims=True)
+
+        xc = x - cmean(x)
+        r = (cmean(xc * xc) + self.eps) ** -0.5
+        xhat = xc * r
+        gam = reshape(gamma, bshape)
+        gr = gam * r
+
+        def project(v: Tensor) -> Tensor:
+            return v - cmean(v) - xhat * cmean(v * xhat)
+
+        q = cmean(gy * xhat)
+        S1 = csum(ggx * (gy - cmean(gy)))
+        G = csum(ggx * xhat)
+        g_gamma = r * (S1 - q * G)
+        u = reshape(gggamma, bshape) * gy - gr * (gy * G * (1.0 / m) + q * ggx)
+        g_x = r * project(u) - gr * g_gamma * xhat * (1.0 / m)
+        g_gy = reshape(ggbeta, bshape) + reshape(gggamma, bshape) * xhat + gr * project(ggx)
+        return g_x, reshape(g_gamma, gamma.shape), g_gy
+
+
+def batch_norm(x: Any, gamma: Any, beta: Any, running_mean: np.ndarray | None = None,
+               running_var: np.ndarray | None = None, training: bool | None = None,
+               momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Batch norm over axis 1 of x (N, C) or (N, C, H, W).
+
+    training (default ``Config.train``): normalize with the batch statistics and,
+    when running statistics are given, update them in place:
+    ``running = (1 - momentum) * running + momentum * batch`` (the variance is the
+    unbiased one, m / (m - 1) times the biased). Eval: normalize with the running
+    statistics, which are then constants: y = x * scale + shift.
+    """
+    x = x if isinstance(x, Tensor) else Tensor(x)
+    if x.ndim < 2:
+        raise ValueError(f"batch_norm needs x of shape (N, C) or (N, C, H, W), got {x.shape}")
+    C = x.shape[1]
+    for label, v in (("gamma", gamma), ("beta", beta), ("running_mean", running_mean),
+                     ("running_var", running_var)):
+        if v is not None and tuple(v.shape) != (C,):
+            raise ValueError(f"batch_norm: {label} has shape {tuple(v.shape)}, expected ({C},) "
+                             f"for x of shape {x.shape}")
+    training = Config.train if training is None else training
+    _, bshape, m = _channel_axes(x)
+    if training:
+        if m < 2:
+            raise ValueError(f"batch_norm in training mode needs more than one value per channel, "
+                             f"got x of shape {x.shape}")
+        fn = BatchNorm(eps)
+        y = fn(x, gamma, beta)
+        if running_mean is not None and running_var is not None:
+            running_mean *= 1 - momentum
+            running_mean += momentum * fn.batch_mean
+            running_var *= 1 - momentum
+            running_var += (momentum * m / (m - 1)) * fn.batch_var
+        return y
+    if running_mean is None or running_var is None:
+        raise ValueError("batch_norm in eval mode needs running_mean and running_var")
+    scale = reshape(gamma, bshape) * Tensor(((running_var + eps) ** -0.5).reshape(bshape))
+    shift = reshape(beta, bshape) - Tensor(running_mean.reshape(bshape)) * scale
+    return x * scale + shift
