@@ -2,6 +2,8 @@
 from scratchgan_kernels.reference.activation import leaky_relu, leaky_relu_grad
 from scratchgan_kernels.reference.batchnorm import (batch_norm_backward, batch_norm_forward,
                                                     batch_norm_stats)
+from scratchgan_kernels.reference.conv import (col2im, conv2d, conv2d_grad_weight,
+                                               conv_transpose2d, im2col)
 
 KERNELS = {
     "leaky_relu": leaky_relu,
@@ -9,4 +11,9 @@ KERNELS = {
     "batch_norm_stats": batch_norm_stats,
     "batch_norm_forward": batch_norm_forward,
     "batch_norm_backward": batch_norm_backward,
+    "im2col": im2col,
+    "col2im": col2im,
+    "conv2d": conv2d,
+    "conv_transpose2d": conv_transpose2d,
+    "conv2d_grad_weight": conv2d_grad_weight,
 }

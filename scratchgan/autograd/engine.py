@@ -59,12 +59,14 @@ def _functions_leading_to(outputs: list[Tensor], targets: list[Tensor]) -> set[i
         if expanded:
             post_order.append(f)
         elif id(f) not in seen:
+            if f.inputs is None:
+                raise GraphFreedError(f._freed_message())
             seen.add(id(f))
             stack.append((f, True))
-            stack.extend((x.creator, False) for x in f.inputs or () if x.creator is not None)
+            stack.extend((x.creator, False) for x in f.inputs if x.creator is not None)
     needed: set[int] = set()
     for f in post_order:
-        if any(id(x) in target_ids or id(x.creator) in needed for x in f.inputs or ()):
+        if any(id(x) in target_ids or id(x.creator) in needed for x in f.inputs):
             needed.add(id(f))
     return needed
 
@@ -74,8 +76,8 @@ def _run(outputs: list[Tensor], grad_outputs: list, retain_graph: bool | None,
          ) -> tuple[dict[int, Tensor], dict[int, Tensor]]:
     """Propagate gradients from ``outputs``.
 
-    Returns ``({id(tensor): gradient}, {id(leaf): leaf})``: the gradients of the
-    ``targets`` when given (then only the Functions leading to them run), else
+    Returns ``({id(tensor): gradient}, {id(tensor): tensor})``: the gradients of
+    the ``targets`` when given (then only the Functions leading to them run), else
     of every leaf reached.
     """
     retain_graph = create_graph if retain_graph is None else retain_graph
@@ -83,14 +85,13 @@ def _run(outputs: list[Tensor], grad_outputs: list, retain_graph: bool | None,
     needed = None if targets is None else _functions_leading_to(outputs, targets)
     target_ids = {id(t) for t in targets or ()}
     grads: dict[int, Tensor] = {}
-    leaves: dict[int, Tensor] = {}   # also keeps the keyed Tensors alive
-    heap: list[tuple[int, int, Function]] = []
+    holders: dict[int, Tensor] = {}  # keeps every Tensor keyed in ``grads`` alive: once a
+    heap: list[tuple[int, int, Function]] = []  # consumer is released, nothing else may
     queued: set[int] = set()
 
     def accumulate(x: Tensor, gx: Tensor) -> None:
         grads[id(x)] = gx if id(x) not in grads else grads[id(x)] + gx
-        if x.creator is None:
-            leaves[id(x)] = x
+        holders[id(x)] = x
 
     def push(f: Function | None) -> None:
         if f is None or id(f) in queued or (needed is not None and id(f) not in needed):
@@ -106,7 +107,9 @@ def _run(outputs: list[Tensor], grad_outputs: list, retain_graph: bool | None,
             f = heapq.heappop(heap)[2]
             if f.inputs is None:
                 raise GraphFreedError(f._freed_message())
-            fgys = [_take_output_grad(f, i, grads, target_ids) for i in range(len(f.output_meta))]
+            ys = [ref() for ref in f._outputs]  # alive while f.backward may use them
+            fgys = [_take_output_grad(f, i, y, grads, holders, target_ids)
+                    for i, y in enumerate(ys)]
             if all(g is None for g in fgys):
                 continue
             gxs = f.backward(*fgys)
@@ -125,20 +128,19 @@ def _run(outputs: list[Tensor], grad_outputs: list, retain_graph: bool | None,
             if not retain_graph:
                 f.release()
     if targets is not None:
-        return {k: g for k, g in grads.items() if k in target_ids}, leaves
-    return {k: grads[k] for k in leaves}, leaves
+        return {k: g for k, g in grads.items() if k in target_ids}, holders
+    return {k: g for k, g in grads.items() if holders[k].creator is None}, holders
 
 
-def _take_output_grad(f: Function, i: int, grads: dict[int, Tensor],
-                      target_ids: set[int]) -> Tensor | None:
-    """The finished gradient of f's i-th output (zeros if another output has one)."""
-    y = f._outputs[i]()
+def _take_output_grad(f: Function, i: int, y: Tensor | None, grads: dict[int, Tensor],
+                      holders: dict[int, Tensor], target_ids: set[int]) -> Tensor | None:
+    """The finished gradient of f's i-th output y (zeros if another output has one)."""
     g = None if y is None else grads.get(id(y))
     if y is not None and g is not None:
         if y.retains_grad:
             y.grad = g
         if id(y) not in target_ids:
-            del grads[id(y)]
+            del grads[id(y)], holders[id(y)]
     if g is None and len(f.output_meta) > 1:
         shape, dtype = f.output_meta[i]
         g = Tensor(get_array_module(f.inputs[0].data).zeros(shape, dtype))
@@ -149,10 +151,10 @@ def backward(outputs: Sequence[Tensor], grad_outputs: Sequence | None = None,
              retain_graph: bool | None = None, create_graph: bool = False) -> None:
     """Accumulate the gradients of ``outputs`` (weighted by ``grad_outputs``) into
     the ``.grad`` of every leaf that requires grad. See ``Tensor.backward``."""
-    grads, leaves = _run(_as_list(outputs), _as_list(grad_outputs), retain_graph,
-                         create_graph, None)
+    grads, tensors = _run(_as_list(outputs), _as_list(grad_outputs), retain_graph,
+                          create_graph, None)
     for key, gx in grads.items():
-        x = leaves[key]
+        x = tensors[key]
         if not create_graph:
             gx = Tensor(gx.data)
         if x.grad is None:

@@ -1,0 +1,17 @@
+"""Cases for the losses."""
+from __future__ import annotations
+
+from scratchgan import functions as F
+from scratchgan.testing.catalog import OpCase, register, shape
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _make(draw, rng):
+    s = shape(draw)
+    return (3 * rng.standard_normal(s), rng.uniform(0, 1, s)), {
+        "reduction": _REDUCTIONS[draw(0, 2)]}
+
+
+register(OpCase("bce_with_logits", (F.BCEWithLogits,), _make, F.bce_with_logits))
+register(OpCase("mse", (), _make, F.mse))
