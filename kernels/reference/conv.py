@@ -47,8 +47,9 @@ Shape4 = tuple[int, int, int, int]
 
 # -- argument checks (shapes only) -------------------------------------------
 
-def _as_pair(v: Any, what: str, op: str, lo: int) -> Pair:
-    """``v`` (an int or a pair) as a pair of ints >= lo, or a ValueError naming ``op``."""
+def as_pair(v: Any, what: str, op: str, lo: int = 0) -> Pair:
+    """``v`` (an int or a pair of ints) as a pair of ints >= lo, or a ValueError naming ``op``:
+    ``as_pair(stride, "stride", "conv2d", 1)``."""
     if isinstance(v, Integral):
         v = int(v)
     elif isinstance(v, (tuple, list)):
@@ -80,7 +81,7 @@ def check_conv2d(x_shape: tuple[int, ...], W_shape: tuple[int, ...], stride: Any
         raise ValueError(f"{op}: x has {x_shape[1]} channels but W expects {W_shape[1]} "
                          f"(x shape (N, C, H, W) = {tuple(x_shape)}, "
                          f"W shape (OC, C, KH, KW) = {tuple(W_shape)})")
-    (SH, SW), (PH, PW) = _as_pair(stride, "stride", op, 1), _as_pair(padding, "padding", op, 0)
+    (SH, SW), (PH, PW) = as_pair(stride, "stride", op, 1), as_pair(padding, "padding", op, 0)
     out = _conv_out(op, x_shape, W_shape[2:], (SH, SW), (PH, PW))
     return (SH, SW), (PH, PW), out
 
@@ -112,9 +113,9 @@ def check_conv_transpose2d(x_shape: tuple[int, ...], W_shape: tuple[int, ...], s
         raise ValueError(f"{op}: x has {x_shape[1]} channels but W expects {W_shape[0]} "
                          f"(x shape (N, C, H, W) = {tuple(x_shape)}, "
                          f"W shape (C, OC, KH, KW) = {tuple(W_shape)})")
-    stride = _as_pair(stride, "stride", op, 1)
-    padding = _as_pair(padding, "padding", op, 0)
-    output_padding = _as_pair(output_padding, "output_padding", op, 0)
+    stride = as_pair(stride, "stride", op, 1)
+    padding = as_pair(padding, "padding", op, 0)
+    output_padding = as_pair(output_padding, "output_padding", op, 0)
     if output_padding[0] >= stride[0] or output_padding[1] >= stride[1]:
         raise ValueError(f"{op}: output_padding {output_padding} must be smaller than "
                          f"stride {stride} in each dimension")
@@ -140,9 +141,9 @@ def check_conv2d_grad_weight(x_shape: tuple[int, ...], gy_shape: tuple[int, ...]
     """
     _check_4d(op, "x", x_shape, "(N, C, H, W)")
     _check_4d(op, "gy", gy_shape, "(N, OC, OH, OW)")
-    kernel = _as_pair(kernel_size, "kernel_size", op, 1)
-    stride = _as_pair(stride, "stride", op, 1)
-    padding = _as_pair(padding, "padding", op, 0)
+    kernel = as_pair(kernel_size, "kernel_size", op, 1)
+    stride = as_pair(stride, "stride", op, 1)
+    padding = as_pair(padding, "padding", op, 0)
     out = _conv_out(op, x_shape, kernel, stride, padding)
     if gy_shape[0] != x_shape[0] or tuple(gy_shape[2:]) != out:
         raise ValueError(f"{op}: gy has shape {tuple(gy_shape)} but a {kernel} kernel with "
@@ -180,8 +181,8 @@ def im2col(x: np.ndarray, KH: int, KW: int, SH: int, SW: int, PH: int, PW: int,
     and OH, OW = conv_output_size(H, KH, SH, PH), conv_output_size(W, KW, SW, PW).
     """
     _check_4d("im2col", "x", x.shape, "(N, C, H, W)")
-    SH, SW = _as_pair((SH, SW), "stride", "im2col", 1)
-    PH, PW = _as_pair((PH, PW), "padding", "im2col", 0)
+    SH, SW = as_pair((SH, SW), "stride", "im2col", 1)
+    PH, PW = as_pair((PH, PW), "padding", "im2col", 0)
     OH, OW = _conv_out("im2col", x.shape, (KH, KW), (SH, SW), (PH, PW))
     N, C = x.shape[:2]
     _check_out("im2col", out, (N, C, KH, KW, OH, OW), x.dtype)
@@ -203,8 +204,8 @@ def col2im(cols: np.ndarray, x_shape: tuple[int, ...], KH: int, KW: int, SH: int
     """
     x_shape = tuple(int(d) for d in x_shape)
     _check_4d("col2im", "x_shape", x_shape, "(N, C, H, W)")
-    SH, SW = _as_pair((SH, SW), "stride", "col2im", 1)
-    PH, PW = _as_pair((PH, PW), "padding", "col2im", 0)
+    SH, SW = as_pair((SH, SW), "stride", "col2im", 1)
+    PH, PW = as_pair((PH, PW), "padding", "col2im", 0)
     OH, OW = _conv_out("col2im", x_shape, (KH, KW), (SH, SW), (PH, PW))
     N, C, H, W = x_shape
     if cols.shape != (N, C, KH, KW, OH, OW):

@@ -7,6 +7,8 @@ from scratchgan.functions.arithmetic import (Add, Div, Exp, Log, Mul, Neg, Pow, 
 from scratchgan.functions.array import (BroadcastTo, Concat, GetItem, GetItemGrad, Reshape, Sum,
                                         SumTo, Transpose, broadcast_to, concat, flatten, getitem,
                                         mean, reshape, sum, sum_to, transpose)
+from scratchgan.functions.conv import (Conv2d, Conv2dGradWeight, ConvTranspose2d, conv2d,
+                                       conv2d_grad_weight, conv_transpose2d)
 from scratchgan.functions.linear import Linear, MatMul, linear, matmul
 from scratchgan.functions.loss import BCEWithLogits, bce_with_logits, mse
 from scratchgan.functions.normalization import BatchNorm, BatchNormGrad, batch_norm

@@ -136,6 +136,7 @@ def batch_norm(x: Any, gamma: Any, beta: Any, running_mean: np.ndarray | None = 
         return y
     if running_mean is None or running_var is None:
         raise ValueError("batch_norm in eval mode needs running_mean and running_var")
-    scale = reshape(gamma, bshape) * Tensor(((running_var + eps) ** -0.5).reshape(bshape))
-    shift = reshape(beta, bshape) - Tensor(running_mean.reshape(bshape)) * scale
+    inv_std = Tensor(((running_var + eps) ** -0.5).reshape(bshape).astype(x.dtype))
+    scale = reshape(gamma, bshape) * inv_std
+    shift = reshape(beta, bshape) - Tensor(running_mean.reshape(bshape).astype(x.dtype)) * scale
     return x * scale + shift

@@ -53,15 +53,20 @@ class OpTest:
     @given(data=st.data())
     def test_forward(self, data):
         arrays, params = draw_case(self.case, data)
-        want = np.asarray(self.expected(*arrays, **params))
+        wants = self.expected(*arrays, **params)
+        wants = wants if isinstance(wants, (tuple, list)) else (wants,)
         for backend in cpu_backends():
             for dtype, rtol in self.forward_rtol.items():
                 with using_config("cpu_kernels", backend):
-                    got = self.case.call(*[Tensor(a.astype(dtype)) for a in arrays], **params)
-                assert got.dtype == dtype, f"{self.case.name}: {dtype.__name__} in, {got.dtype} out"
-                np.testing.assert_allclose(got.numpy(), want, rtol=rtol, atol=rtol,
-                                           err_msg=f"{self.case.name} forward, backend {backend}, "
-                                                   f"{dtype.__name__}, params {params}")
+                    gots = self.case.call(*[Tensor(a.astype(dtype)) for a in arrays], **params)
+                gots = gots if isinstance(gots, tuple) else (gots,)
+                assert len(gots) == len(wants), f"{self.case.name}: {len(gots)} outputs"
+                for k, (got, want) in enumerate(zip(gots, wants)):
+                    where = (f"{self.case.name} forward output {k}, backend {backend}, "
+                             f"{dtype.__name__}, params {params}")
+                    assert got.dtype == dtype, f"{where}: {got.dtype} out"
+                    np.testing.assert_allclose(got.numpy(), np.asarray(want), rtol=rtol,
+                                               atol=rtol, err_msg=where)
 
     @_SETTINGS
     @given(data=st.data())

@@ -1,0 +1,159 @@
+import numpy as np
+import pytest
+
+import scratchgan as sg
+from scratchgan import functions as F
+from scratchgan.testing import OpTest, all_cases
+
+CASES = all_cases()
+
+
+def copy_by_index(x, out_shape, source_index):
+    """out[i] = x[source_index(i)] for every index i of out: a loop, the naive way."""
+    out = np.empty(out_shape)
+    for i in np.ndindex(*out_shape):
+        out[i] = x[source_index(i)]
+    return out
+
+
+class TestReshape(OpTest):
+    case = CASES["reshape"]
+
+    def expected(self, x, shape):
+        flat = list(x.ravel())  # row-major order is what reshape keeps
+        return np.array(flat).reshape(shape)
+
+
+class TestTranspose(OpTest):
+    case = CASES["transpose"]
+
+    def expected(self, x, axes):
+        axes = tuple(reversed(range(x.ndim))) if axes is None else axes
+        out_shape = tuple(x.shape[a] for a in axes)
+
+        def source(i):
+            src = [0] * x.ndim
+            for k, a in enumerate(axes):
+                src[a] = i[k]
+            return tuple(src)
+        return copy_by_index(x, out_shape, source)
+
+
+class TestBroadcastTo(OpTest):
+    case = CASES["broadcast_to"]
+
+    def expected(self, x, shape):
+        lead = len(shape) - x.ndim
+        return copy_by_index(x, shape, lambda i: tuple(
+            0 if x.shape[k] == 1 else i[lead + k] for k in range(x.ndim)))
+
+
+class TestSumTo(OpTest):
+    case = CASES["sum_to"]
+
+    def expected(self, x, shape):
+        out = np.zeros(shape)
+        lead = x.ndim - len(shape)
+        for i in np.ndindex(*x.shape):
+            out[tuple(0 if shape[k] == 1 else i[lead + k] for k in range(len(shape)))] += x[i]
+        return out
+
+
+def naive_sum(x, axis, keepdims):
+    axes = set(range(x.ndim)) if axis is None else {a % x.ndim for a in np.atleast_1d(axis)}
+    out_shape = tuple(1 if k in axes else d for k, d in enumerate(x.shape))
+    out = np.zeros(out_shape)
+    for i in np.ndindex(*x.shape):
+        out[tuple(0 if k in axes else v for k, v in enumerate(i))] += x[i]
+    if not keepdims:
+        out = out.reshape(tuple(d for k, d in enumerate(x.shape) if k not in axes))
+    return out, int(np.prod([x.shape[k] for k in axes]))
+
+
+class TestSum(OpTest):
+    case = CASES["sum"]
+
+    def expected(self, x, axis, keepdims):
+        return naive_sum(x, axis, keepdims)[0]
+
+
+class TestMean(OpTest):
+    case = CASES["mean"]
+
+    def expected(self, x, axis, keepdims):
+        total, n = naive_sum(x, axis, keepdims)
+        return total / n
+
+
+class TestGetItem(OpTest):
+    case = CASES["getitem"]
+
+    def expected(self, x, index):
+        # spell the slices out as explicit index lists along each axis
+        if Ellipsis in index:
+            index = index[:-1]
+        picks = [list(range(*s.indices(x.shape[k]))) for k, s in enumerate(index)]
+        picks += [list(range(d)) for d in x.shape[len(index):]]
+        return copy_by_index(x, tuple(len(p) for p in picks),
+                             lambda i: tuple(p[k] for k, p in zip(i, picks)))
+
+
+class TestGetItemFancy(OpTest):
+    case = CASES["getitem_fancy"]
+
+    def expected(self, x, index):
+        return np.stack([x[int(k)] for k in index])
+
+
+class TestGetItemGrad(OpTest):
+    case = CASES["getitem_grad"]
+
+    def expected(self, gy, index, shape):
+        out = np.zeros(shape)
+        for row, k in enumerate(index):  # repeated indices add up
+            out[int(k)] += gy[row]
+        return out
+
+
+class TestConcat(OpTest):
+    case = CASES["concat"]
+
+    def expected(self, *xs, axis):
+        sizes = [x.shape[axis] for x in xs]
+        shape = list(xs[0].shape)
+        shape[axis] = sum(sizes)
+
+        def source(i):
+            k, j = 0, i[axis]
+            while j >= sizes[k]:
+                j -= sizes[k]
+                k += 1
+            return k, i[:axis] + (j,) + i[axis + 1:]
+        out = np.empty(shape)
+        for i in np.ndindex(*shape):
+            k, src = source(i)
+            out[i] = xs[k][src]
+        return out
+
+
+class TestFlatten(OpTest):
+    case = CASES["flatten"]
+
+    def expected(self, x, start_dim):
+        return np.array(list(x.ravel())).reshape(x.shape[:start_dim] + (-1,))
+
+
+def test_shape_errors_name_the_shapes():
+    x = sg.Tensor(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match=r"\(2, 3\).*as \(4, 2\)"):
+        F.reshape(x, (4, 2))
+    with pytest.raises(ValueError, match=r"cannot be broadcast to \(3, 3\)"):
+        F.broadcast_to(x, (3, 3))
+    with pytest.raises(ValueError, match="out of range"):
+        F.sum(x, axis=2)
+    with pytest.raises(ValueError, match="differ outside axis 0"):
+        F.concat([x, sg.Tensor(np.zeros((2, 4)))], axis=0)
+    with pytest.raises(IndexError, match=r"invalid for shape \(2, 3\)"):
+        x[5]
+    with pytest.raises(ValueError, match="not a permutation"):
+        F.transpose(x, (0, 0))

@@ -1,0 +1,51 @@
+import math
+
+import numpy as np
+import pytest
+
+import scratchgan as sg
+from scratchgan import functions as F
+from scratchgan.testing import OpTest, all_cases
+
+CASES = all_cases()
+
+
+def reduce(values, reduction):
+    return {"mean": values.mean(), "sum": values.sum(), "none": values}[reduction]
+
+
+class TestBCEWithLogits(OpTest):
+    case = CASES["bce_with_logits"]
+
+    def expected(self, x, t, reduction):
+        p = 1 / (1 + np.exp(-x))
+        return reduce(-(t * np.log(p) + (1 - t) * np.log(1 - p)), reduction)
+
+
+class TestMSE(OpTest):
+    case = CASES["mse"]
+
+    def expected(self, x, t, reduction):
+        return reduce((x - t) ** 2, reduction)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_bce_is_stable_for_huge_logits(dtype):
+    x = sg.Tensor(np.array([-1000.0, 1000.0, -1000.0, 1000.0], dtype), requires_grad=True)
+    t = np.array([0.0, 1.0, 1.0, 0.0], dtype)
+    loss = F.bce_with_logits(x, t, reduction="none")
+    np.testing.assert_allclose(loss.data, [0, 0, 1000, 1000])
+    loss.sum().backward()
+    np.testing.assert_allclose(x.grad.data, [0, 0, -1, 1])
+
+
+def test_bce_with_a_constant_target_matches_the_textbook_loss():
+    x = sg.Tensor(np.array([0.3, -1.2]), requires_grad=True)
+    loss = F.bce_with_logits(x, 1.0)  # -log D(x), D = sigmoid
+    want = np.mean([-math.log(1 / (1 + math.exp(-v))) for v in (0.3, -1.2)])
+    assert abs(loss.item() - want) < 1e-12
+
+
+def test_unknown_reduction():
+    with pytest.raises(ValueError, match="unknown reduction 'avg'"):
+        F.mse(sg.Tensor([1.0]), 0.0, reduction="avg")
