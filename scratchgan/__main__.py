@@ -1,0 +1,5 @@
+import sys
+
+from scratchgan.cli import main
+
+sys.exit(main())
