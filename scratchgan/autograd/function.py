@@ -27,7 +27,8 @@ class GraphFreedError(RuntimeError):
 class Function:
     """Base class of every differentiable op; see the module docstring."""
 
-    inputs: tuple[Tensor, ...] | None
+    inputs: tuple[Tensor, ...] | None = None  # saved only while the graph is recorded
+    _outputs: tuple | None = None              # weak references to the outputs
     generation: int = 0
 
     def __call__(self, *inputs: Any) -> Tensor | tuple[Tensor, ...]:

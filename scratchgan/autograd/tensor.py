@@ -49,7 +49,7 @@ class Tensor:
         name: a label shown in ``repr`` and in gradcheck messages.
     """
 
-    __array_priority__ = 200  # ndarray (op) Tensor dispatches to Tensor's reflected operator
+    __array_ufunc__ = None  # ndarray (op) Tensor defers to Tensor's reflected operator
 
     def __init__(self, data: Any, requires_grad: bool = False, name: str | None = None,
                  dtype: Any = None) -> None:
