@@ -1,4 +1,4 @@
-"""Shape letters and output-size formulas, defined once for every backend and op.
+"""Shape letters, output-size formulas and shape checks, defined once for every backend and op.
 
 N batch, C input channels, OC output channels, H W input height and width,
 KH KW kernel size, SH SW stride, PH PW zero padding, OPH OPW output padding,
@@ -10,15 +10,10 @@ OH OW output height and width.
 """
 from __future__ import annotations
 
+from numbers import Integral
+from typing import Any
 
-def pair(v: int | tuple[int, int], what: str = "value") -> tuple[int, int]:
-    """An int or a pair of ints as a pair of non-negative ints."""
-    if isinstance(v, int):
-        v = (v, v)
-    v = tuple(int(a) for a in v)
-    if len(v) != 2 or min(v) < 0:
-        raise ValueError(f"{what} must be a non-negative int or a pair of them, got {v}")
-    return v
+Pair = tuple[int, int]
 
 
 def conv_output_size(size: int, k: int, s: int, p: int) -> int:
@@ -29,3 +24,106 @@ def conv_output_size(size: int, k: int, s: int, p: int) -> int:
 def conv_transpose_output_size(size: int, k: int, s: int, p: int, op: int = 0) -> int:
     """Output length of a transposed convolution: (size - 1) s - 2p + k + op."""
     return (size - 1) * s - 2 * p + k + op
+
+
+# -- argument checks (shapes only), shared by every backend and the ops --------
+
+def as_pair(v: Any, what: str, op: str, lo: int = 0) -> Pair:
+    """``v`` (an int or a pair of ints) as a pair of ints >= lo, or a ValueError naming ``op``:
+    ``as_pair(stride, "stride", "conv2d", 1)``. Booleans and floats are rejected."""
+    p = (v, v) if isinstance(v, Integral) else v
+    ok = (isinstance(p, (tuple, list)) and len(p) == 2
+          and all(isinstance(a, Integral) and not isinstance(a, bool) and a >= lo for a in p))
+    if not ok:
+        kind = "positive" if lo >= 1 else "non-negative"
+        raise ValueError(f"{op}: {what} must be a {kind} int or a pair of them, got {v!r}")
+    return int(p[0]), int(p[1])
+
+
+def _check_4d(op: str, what: str, shape: tuple[int, ...], letters: str) -> None:
+    if len(shape) != 4:
+        raise ValueError(f"{op}: {what} must have 4 dimensions {letters}, got shape {tuple(shape)}")
+
+
+def check_conv2d(x_shape: tuple[int, ...], W_shape: tuple[int, ...], stride: Any, padding: Any,
+                 op: str = "conv2d") -> tuple[Pair, Pair, Pair]:
+    """Validate conv2d arguments; return ((SH, SW), (PH, PW), (OH, OW)).
+
+    x_shape (N, C, H, W) and W_shape (OC, C, KH, KW).
+    """
+    _check_4d(op, "x", x_shape, "(N, C, H, W)")
+    _check_4d(op, "W", W_shape, "(OC, C, KH, KW)")
+    if x_shape[1] != W_shape[1]:
+        raise ValueError(f"{op}: x has {x_shape[1]} channels but W expects {W_shape[1]} "
+                         f"(x shape (N, C, H, W) = {tuple(x_shape)}, "
+                         f"W shape (OC, C, KH, KW) = {tuple(W_shape)})")
+    (SH, SW), (PH, PW) = as_pair(stride, "stride", op, 1), as_pair(padding, "padding", op, 0)
+    out = _conv_out(op, x_shape, W_shape[2:], (SH, SW), (PH, PW))
+    return (SH, SW), (PH, PW), out
+
+
+def _conv_out(op: str, x_shape: tuple[int, ...], kernel: tuple[int, ...], stride: Pair,
+              padding: Pair) -> Pair:
+    """(OH, OW) of a convolution, or a ValueError if the kernel does not fit."""
+    (H, W), (KH, KW), (PH, PW) = x_shape[2:], kernel, padding
+    if KH < 1 or KW < 1:
+        raise ValueError(f"{op}: kernel size (KH, KW) = {(KH, KW)} must be positive")
+    if H + 2 * PH < KH or W + 2 * PW < KW:
+        raise ValueError(f"{op}: kernel (KH, KW) = {(KH, KW)} is larger than the padded input "
+                         f"(H + 2PH, W + 2PW) = {(H + 2 * PH, W + 2 * PW)} "
+                         f"(x shape {tuple(x_shape)}, padding {padding}): "
+                         f"the output size would not be positive")
+    return (conv_output_size(H, KH, stride[0], PH), conv_output_size(W, KW, stride[1], PW))
+
+
+def check_conv_transpose2d(x_shape: tuple[int, ...], W_shape: tuple[int, ...], stride: Any,
+                           padding: Any, output_padding: Any, op: str = "conv_transpose2d"
+                           ) -> tuple[Pair, Pair, Pair, Pair]:
+    """Validate conv_transpose2d arguments; return (stride, padding, output_padding, (OH, OW)).
+
+    x_shape (N, C, H, W) and W_shape (C, OC, KH, KW).
+    """
+    _check_4d(op, "x", x_shape, "(N, C, H, W)")
+    _check_4d(op, "W", W_shape, "(C, OC, KH, KW)")
+    if x_shape[1] != W_shape[0]:
+        raise ValueError(f"{op}: x has {x_shape[1]} channels but W expects {W_shape[0]} "
+                         f"(x shape (N, C, H, W) = {tuple(x_shape)}, "
+                         f"W shape (C, OC, KH, KW) = {tuple(W_shape)})")
+    stride = as_pair(stride, "stride", op, 1)
+    padding = as_pair(padding, "padding", op, 0)
+    output_padding = as_pair(output_padding, "output_padding", op, 0)
+    if output_padding[0] >= stride[0] or output_padding[1] >= stride[1]:
+        raise ValueError(f"{op}: output_padding {output_padding} must be smaller than "
+                         f"stride {stride} in each dimension")
+    KH, KW = W_shape[2:]
+    if KH < 1 or KW < 1:
+        raise ValueError(f"{op}: kernel size (KH, KW) = {(KH, KW)} must be positive")
+    out = tuple(conv_transpose_output_size(n, k, s, p, o) for n, k, s, p, o in
+                zip(x_shape[2:], (KH, KW), stride, padding, output_padding))
+    if min(out) < 1:
+        raise ValueError(f"{op}: output size (OH, OW) = {out} is not positive for x of shape "
+                         f"{tuple(x_shape)}, kernel {(KH, KW)}, stride {stride}, padding "
+                         f"{padding}, output_padding {output_padding} "
+                         f"(OH = (H - 1) SH - 2 PH + KH + OPH)")
+    return stride, padding, output_padding, out
+
+
+def check_conv2d_grad_weight(x_shape: tuple[int, ...], gy_shape: tuple[int, ...],
+                             kernel_size: Any, stride: Any, padding: Any,
+                             op: str = "conv2d_grad_weight") -> tuple[Pair, Pair, Pair]:
+    """Validate conv2d_grad_weight arguments; return ((KH, KW), stride, padding).
+
+    x_shape (N, C, H, W) and gy_shape (N, OC, OH, OW), OH and OW those of conv2d.
+    """
+    _check_4d(op, "x", x_shape, "(N, C, H, W)")
+    _check_4d(op, "gy", gy_shape, "(N, OC, OH, OW)")
+    kernel = as_pair(kernel_size, "kernel_size", op, 1)
+    stride = as_pair(stride, "stride", op, 1)
+    padding = as_pair(padding, "padding", op, 0)
+    out = _conv_out(op, x_shape, kernel, stride, padding)
+    if gy_shape[0] != x_shape[0] or tuple(gy_shape[2:]) != out:
+        raise ValueError(f"{op}: gy has shape {tuple(gy_shape)} but a {kernel} kernel with "
+                         f"stride {stride} and padding {padding} on x of shape {tuple(x_shape)} "
+                         f"gives an output of shape (N, OC, OH, OW) = "
+                         f"({x_shape[0]}, OC, {out[0]}, {out[1]})")
+    return kernel, stride, padding

@@ -29,128 +29,19 @@ give the same conv2d output size is meant.
 The weight layouts are PyTorch's: conv2d W is (OC, C, KH, KW), conv_transpose2d
 W is (C, OC, KH, KW) with C the channels of its input. No bias: the ops add it.
 Dtypes are preserved (float32 in, float32 out); inputs must share one dtype.
-The ``check_*`` functions validate shapes only, so other backends and the
-autograd ops can raise the same messages before any array work.
+Argument checks live in ``scratchgan_kernels.shapes``, so every backend and the
+autograd ops raise the same messages before any array work.
 """
 from __future__ import annotations
 
-from numbers import Integral
 from typing import Any
 
 import numpy as np
 
-from scratchgan_kernels.shapes import conv_output_size, conv_transpose_output_size, pair
+from scratchgan_kernels.shapes import (_check_4d, _conv_out, as_pair, check_conv2d,
+                                       check_conv2d_grad_weight, check_conv_transpose2d)
 
 Pair = tuple[int, int]
-Shape4 = tuple[int, int, int, int]
-
-
-# -- argument checks (shapes only) -------------------------------------------
-
-def as_pair(v: Any, what: str, op: str, lo: int = 0) -> Pair:
-    """``v`` (an int or a pair of ints) as a pair of ints >= lo, or a ValueError naming ``op``:
-    ``as_pair(stride, "stride", "conv2d", 1)``."""
-    if isinstance(v, Integral):
-        v = int(v)
-    elif isinstance(v, (tuple, list)):
-        v = tuple(int(a) if isinstance(a, Integral) else a for a in v)
-    try:
-        p = pair(v, what)
-    except (TypeError, ValueError):
-        p = None
-    if p is None or min(p) < lo:
-        kind = "positive" if lo >= 1 else "non-negative"
-        raise ValueError(f"{op}: {what} must be a {kind} int or a pair of them, got {v!r}")
-    return p
-
-
-def _check_4d(op: str, what: str, shape: tuple[int, ...], letters: str) -> None:
-    if len(shape) != 4:
-        raise ValueError(f"{op}: {what} must have 4 dimensions {letters}, got shape {tuple(shape)}")
-
-
-def check_conv2d(x_shape: tuple[int, ...], W_shape: tuple[int, ...], stride: Any, padding: Any,
-                 op: str = "conv2d") -> tuple[Pair, Pair, Pair]:
-    """Validate conv2d arguments; return ((SH, SW), (PH, PW), (OH, OW)).
-
-    x_shape (N, C, H, W) and W_shape (OC, C, KH, KW).
-    """
-    _check_4d(op, "x", x_shape, "(N, C, H, W)")
-    _check_4d(op, "W", W_shape, "(OC, C, KH, KW)")
-    if x_shape[1] != W_shape[1]:
-        raise ValueError(f"{op}: x has {x_shape[1]} channels but W expects {W_shape[1]} "
-                         f"(x shape (N, C, H, W) = {tuple(x_shape)}, "
-                         f"W shape (OC, C, KH, KW) = {tuple(W_shape)})")
-    (SH, SW), (PH, PW) = as_pair(stride, "stride", op, 1), as_pair(padding, "padding", op, 0)
-    out = _conv_out(op, x_shape, W_shape[2:], (SH, SW), (PH, PW))
-    return (SH, SW), (PH, PW), out
-
-
-def _conv_out(op: str, x_shape: tuple[int, ...], kernel: tuple[int, ...], stride: Pair,
-              padding: Pair) -> Pair:
-    """(OH, OW) of a convolution, or a ValueError if the kernel does not fit."""
-    (H, W), (KH, KW), (PH, PW) = x_shape[2:], kernel, padding
-    if KH < 1 or KW < 1:
-        raise ValueError(f"{op}: kernel size (KH, KW) = {(KH, KW)} must be positive")
-    if H + 2 * PH < KH or W + 2 * PW < KW:
-        raise ValueError(f"{op}: kernel (KH, KW) = {(KH, KW)} is larger than the padded input "
-                         f"(H + 2PH, W + 2PW) = {(H + 2 * PH, W + 2 * PW)} "
-                         f"(x shape {tuple(x_shape)}, padding {padding}): "
-                         f"the output size would not be positive")
-    return (conv_output_size(H, KH, stride[0], PH), conv_output_size(W, KW, stride[1], PW))
-
-
-def check_conv_transpose2d(x_shape: tuple[int, ...], W_shape: tuple[int, ...], stride: Any,
-                           padding: Any, output_padding: Any, op: str = "conv_transpose2d"
-                           ) -> tuple[Pair, Pair, Pair, Pair]:
-    """Validate conv_transpose2d arguments; return (stride, padding, output_padding, (OH, OW)).
-
-    x_shape (N, C, H, W) and W_shape (C, OC, KH, KW).
-    """
-    _check_4d(op, "x", x_shape, "(N, C, H, W)")
-    _check_4d(op, "W", W_shape, "(C, OC, KH, KW)")
-    if x_shape[1] != W_shape[0]:
-        raise ValueError(f"{op}: x has {x_shape[1]} channels but W expects {W_shape[0]} "
-                         f"(x shape (N, C, H, W) = {tuple(x_shape)}, "
-                         f"W shape (C, OC, KH, KW) = {tuple(W_shape)})")
-    stride = as_pair(stride, "stride", op, 1)
-    padding = as_pair(padding, "padding", op, 0)
-    output_padding = as_pair(output_padding, "output_padding", op, 0)
-    if output_padding[0] >= stride[0] or output_padding[1] >= stride[1]:
-        raise ValueError(f"{op}: output_padding {output_padding} must be smaller than "
-                         f"stride {stride} in each dimension")
-    KH, KW = W_shape[2:]
-    if KH < 1 or KW < 1:
-        raise ValueError(f"{op}: kernel size (KH, KW) = {(KH, KW)} must be positive")
-    out = tuple(conv_transpose_output_size(n, k, s, p, o) for n, k, s, p, o in
-                zip(x_shape[2:], (KH, KW), stride, padding, output_padding))
-    if min(out) < 1:
-        raise ValueError(f"{op}: output size (OH, OW) = {out} is not positive for x of shape "
-                         f"{tuple(x_shape)}, kernel {(KH, KW)}, stride {stride}, padding "
-                         f"{padding}, output_padding {output_padding} "
-                         f"(OH = (H - 1) SH - 2 PH + KH + OPH)")
-    return stride, padding, output_padding, out
-
-
-def check_conv2d_grad_weight(x_shape: tuple[int, ...], gy_shape: tuple[int, ...],
-                             kernel_size: Any, stride: Any, padding: Any,
-                             op: str = "conv2d_grad_weight") -> tuple[Pair, Pair, Pair]:
-    """Validate conv2d_grad_weight arguments; return ((KH, KW), stride, padding).
-
-    x_shape (N, C, H, W) and gy_shape (N, OC, OH, OW), OH and OW those of conv2d.
-    """
-    _check_4d(op, "x", x_shape, "(N, C, H, W)")
-    _check_4d(op, "gy", gy_shape, "(N, OC, OH, OW)")
-    kernel = as_pair(kernel_size, "kernel_size", op, 1)
-    stride = as_pair(stride, "stride", op, 1)
-    padding = as_pair(padding, "padding", op, 0)
-    out = _conv_out(op, x_shape, kernel, stride, padding)
-    if gy_shape[0] != x_shape[0] or tuple(gy_shape[2:]) != out:
-        raise ValueError(f"{op}: gy has shape {tuple(gy_shape)} but a {kernel} kernel with "
-                         f"stride {stride} and padding {padding} on x of shape {tuple(x_shape)} "
-                         f"gives an output of shape (N, OC, OH, OW) = "
-                         f"({x_shape[0]}, OC, {out[0]}, {out[1]})")
-    return kernel, stride, padding
 
 
 def _check_dtypes(op: str, **arrays: np.ndarray) -> np.dtype:

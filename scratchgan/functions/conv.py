@@ -31,9 +31,8 @@ from scratchgan.autograd.function import Function
 from scratchgan.autograd.tensor import Tensor
 from scratchgan.backend import kernel
 from scratchgan.functions.array import sum
-from scratchgan_kernels.reference.conv import (as_pair, check_conv2d, check_conv2d_grad_weight,
-                                               check_conv_transpose2d)
-from scratchgan_kernels.shapes import conv_transpose_output_size
+from scratchgan_kernels.shapes import (as_pair, check_conv2d, check_conv2d_grad_weight,
+                                       check_conv_transpose2d, conv_transpose_output_size)
 
 Pair = tuple[int, int]
 
@@ -58,8 +57,8 @@ def _add_bias(y: Any, b: Any) -> Any:
 
 
 class Conv2d(Function):
-    """2-D convolution (cross-correlation): y[n, o] = sum_c W[o, c] * x[n, c] (+ b[o]),
-    i.e. y[n, o, oh, ow] = b[o] + sum_{c,i,j} W[o, c, i, j] x[n, c, oh SH + i - PH, ow SW + j - PW].
+    """2-D convolution (a cross-correlation, no kernel flip), x zero outside its H x W:
+    y[n, o, oh, ow] = b[o] + sum_{c,i,j} W[o, c, i, j] x[n, c, oh SH + i - PH, ow SW + j - PW].
 
     Shapes:    x: (N, C, H, W); W: (OC, C, KH, KW); b: (OC,) or absent;
                y: (N, OC, OH, OW), OH = (H + 2 PH - KH) // SH + 1
@@ -100,8 +99,9 @@ class Conv2d(Function):
 
 
 class ConvTranspose2d(Function):
-    """2-D transposed convolution, the adjoint of conv2d in its input:
-    y[n, o, h SH + i - PH, w SW + j - PW] += sum_c W[c, o, i, j] x[n, c, h, w] (+ b[o]).
+    """2-D transposed convolution, the adjoint of conv2d in its input: y = b[o] plus
+    sum_c W[c, o, i, j] x[n, c, h, w] added at y[n, o, h SH + i - PH, w SW + j - PW]
+    (what lands outside the OH x OW output is dropped).
 
     Shapes:    x: (N, C, H, W); W: (C, OC, KH, KW); b: (OC,) or absent;
                y: (N, OC, OH, OW), OH = (H - 1) SH - 2 PH + KH + OPH, 0 <= OPH < SH

@@ -59,7 +59,7 @@ class Linear(Function):
         gW = matmul(transpose(gy), x) if self.needs_input_grad[1] else None
         if len(self.inputs) == 2:
             return gx, gW
-        return gx, gW, sum(gy, axis=0)
+        return gx, gW, sum(gy, axis=0) if self.needs_input_grad[2] else None
 
 
 def matmul(x0: Any, x1: Any) -> Tensor:
