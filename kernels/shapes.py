@@ -45,18 +45,25 @@ def _check_4d(op: str, what: str, shape: tuple[int, ...], letters: str) -> None:
         raise ValueError(f"{op}: {what} must have 4 dimensions {letters}, got shape {tuple(shape)}")
 
 
+def _check_x_and_W(op: str, x_shape: tuple[int, ...], W_shape: tuple[int, ...],
+                   W_letters: str) -> None:
+    """Both 4-D, and x's channels C equal W's C axis (axis 1 for "(OC, C, ...)", else 0)."""
+    _check_4d(op, "x", x_shape, "(N, C, H, W)")
+    _check_4d(op, "W", W_shape, W_letters)
+    c_axis = 1 if W_letters.startswith("(OC") else 0
+    if x_shape[1] != W_shape[c_axis]:
+        raise ValueError(f"{op}: x has {x_shape[1]} channels but W expects {W_shape[c_axis]} "
+                         f"(x shape (N, C, H, W) = {tuple(x_shape)}, "
+                         f"W shape {W_letters} = {tuple(W_shape)})")
+
+
 def check_conv2d(x_shape: tuple[int, ...], W_shape: tuple[int, ...], stride: Any, padding: Any,
                  op: str = "conv2d") -> tuple[Pair, Pair, Pair]:
     """Validate conv2d arguments; return ((SH, SW), (PH, PW), (OH, OW)).
 
     x_shape (N, C, H, W) and W_shape (OC, C, KH, KW).
     """
-    _check_4d(op, "x", x_shape, "(N, C, H, W)")
-    _check_4d(op, "W", W_shape, "(OC, C, KH, KW)")
-    if x_shape[1] != W_shape[1]:
-        raise ValueError(f"{op}: x has {x_shape[1]} channels but W expects {W_shape[1]} "
-                         f"(x shape (N, C, H, W) = {tuple(x_shape)}, "
-                         f"W shape (OC, C, KH, KW) = {tuple(W_shape)})")
+    _check_x_and_W(op, x_shape, W_shape, "(OC, C, KH, KW)")
     (SH, SW), (PH, PW) = as_pair(stride, "stride", op, 1), as_pair(padding, "padding", op, 0)
     out = _conv_out(op, x_shape, W_shape[2:], (SH, SW), (PH, PW))
     return (SH, SW), (PH, PW), out
@@ -83,12 +90,7 @@ def check_conv_transpose2d(x_shape: tuple[int, ...], W_shape: tuple[int, ...], s
 
     x_shape (N, C, H, W) and W_shape (C, OC, KH, KW).
     """
-    _check_4d(op, "x", x_shape, "(N, C, H, W)")
-    _check_4d(op, "W", W_shape, "(C, OC, KH, KW)")
-    if x_shape[1] != W_shape[0]:
-        raise ValueError(f"{op}: x has {x_shape[1]} channels but W expects {W_shape[0]} "
-                         f"(x shape (N, C, H, W) = {tuple(x_shape)}, "
-                         f"W shape (C, OC, KH, KW) = {tuple(W_shape)})")
+    _check_x_and_W(op, x_shape, W_shape, "(C, OC, KH, KW)")
     stride = as_pair(stride, "stride", op, 1)
     padding = as_pair(padding, "padding", op, 0)
     output_padding = as_pair(output_padding, "output_padding", op, 0)
