@@ -1,5 +1,6 @@
 """The reference backend: plain NumPy, the clearest code, the oracle for the others."""
 from scratchgan_kernels.reference.activation import leaky_relu, leaky_relu_grad
+from scratchgan_kernels.reference.optim import adam_update
 from scratchgan_kernels.reference.batchnorm import (batch_norm_backward, batch_norm_forward,
                                                     batch_norm_stats)
 from scratchgan_kernels.reference.conv import (col2im, conv2d, conv2d_grad_weight,
@@ -16,4 +17,5 @@ KERNELS = {
     "conv2d": conv2d,
     "conv_transpose2d": conv_transpose2d,
     "conv2d_grad_weight": conv2d_grad_weight,
+    "adam_update": adam_update,
 }
