@@ -33,12 +33,12 @@ def _load(backend: str) -> dict[str, Callable] | None:
     if backend in _errors:
         return None
     try:
-        module = importlib.import_module(_BACKEND_MODULES[backend])
-    except ImportError as e:
+        kernels = importlib.import_module(_BACKEND_MODULES[backend]).KERNELS
+    except (ImportError, AttributeError) as e:  # not installed, or no KERNELS table
         _errors[backend] = f"{type(e).__name__}: {e}"
         return None
-    _loaded[backend] = module.KERNELS
-    return module.KERNELS
+    _loaded[backend] = kernels
+    return kernels
 
 
 def available_backends() -> list[str]:

@@ -24,10 +24,15 @@ def _is_cupy(x: Any) -> bool:
     return _cupy is not None and isinstance(x, _cupy.ndarray)
 
 
+def _array(x: Any) -> Any:
+    """The array of a Tensor, or x itself (a raw CuPy array's ``.data`` is a pointer)."""
+    return x if isinstance(x, np.ndarray) or _is_cupy(x) else getattr(x, "data", x)
+
+
 def get_array_module(*xs: Any) -> ModuleType:
     """``cupy`` if any of ``xs`` (arrays or Tensors) lives on a GPU, else ``numpy``."""
     for x in xs:
-        if _is_cupy(getattr(x, "data", x)):
+        if _is_cupy(_array(x)):
             return _cupy
     return np
 
@@ -44,5 +49,5 @@ def kernel(name: str, *xs: Any) -> Callable:
 
 def to_numpy(x: Any) -> np.ndarray:
     """A NumPy copy (or view) of an array or Tensor, wherever it lives."""
-    x = getattr(x, "data", x)
+    x = _array(x)
     return _cupy.asnumpy(x) if _is_cupy(x) else np.asarray(x)

@@ -1,1 +1,21 @@
-"""(being written)"""
+"""Layers and models: Module, Parameter and the layers a GAN is built from.
+
+    >>> from scratchgan import nn
+    >>> D = nn.Sequential(nn.Linear(2, 8), nn.LeakyReLU(0.2), nn.Linear(8, 1))
+    >>> D.num_parameters()
+    33
+"""
+from scratchgan.nn import init
+from scratchgan.nn.activation import LeakyReLU, ReLU, Sigmoid, Tanh
+from scratchgan.nn.container import Sequential
+from scratchgan.nn.conv import Conv2d, ConvTranspose2d
+from scratchgan.nn.linear import Embedding, Linear
+from scratchgan.nn.module import IncompatibleKeys, Module
+from scratchgan.nn.normalization import BatchNorm, BatchNorm1d, BatchNorm2d
+from scratchgan.nn.parameter import Parameter
+from scratchgan.nn.shape import Flatten, Unflatten
+from scratchgan.nn.spectral_norm import spectral_norm
+
+__all__ = ["Module", "Parameter", "IncompatibleKeys", "Linear", "Embedding", "Conv2d",
+           "ConvTranspose2d", "BatchNorm", "BatchNorm1d", "BatchNorm2d", "LeakyReLU", "ReLU",
+           "Tanh", "Sigmoid", "Sequential", "Flatten", "Unflatten", "spectral_norm", "init"]

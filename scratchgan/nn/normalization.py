@@ -1,0 +1,72 @@
+"""Batch normalization layers (Ioffe & Szegedy 2015).
+
+Per channel c, over the m = N * prod(spatial) values of the batch:
+    training:  y = gamma * (x - mean_B) / sqrt(var_B + eps) + beta   (batch statistics,
+               differentiated), then running = (1 - momentum) running + momentum batch,
+               with the unbiased batch variance m / (m - 1) var_B
+    eval:      y = gamma * (x - running_mean) / sqrt(running_var + eps) + beta
+The layer's ``training`` flag (``train()`` / ``eval()``) picks the mode.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from scratchgan import functions as F
+from scratchgan.autograd.tensor import Tensor
+from scratchgan.nn.module import Module
+from scratchgan.nn.parameter import Parameter
+from scratchgan.nn.validation import check_positive_int
+
+
+_LAYOUTS = {2: "(N, C)", 3: "(N, C, L)", 4: "(N, C, H, W)"}
+
+
+class BatchNorm(Module):
+    """Base of BatchNorm1d and BatchNorm2d: parameters weight (gamma, ones) and bias
+    (beta, zeros), buffers running_mean (zeros), running_var (ones) and
+    num_batches_tracked (the number of training-mode forwards)."""
+
+    input_ndims: tuple[int, ...]  # the accepted numbers of input dimensions
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1) -> None:
+        super().__init__()
+        name = type(self).__name__
+        self.num_features = check_positive_int(name, "num_features", num_features)
+        if not eps > 0:
+            raise ValueError(f"{name}: eps must be positive, got {eps!r}")
+        if not 0 <= momentum <= 1:
+            raise ValueError(f"{name}: momentum must lie in [0, 1], got {momentum!r}")
+        self.eps, self.momentum = float(eps), float(momentum)
+        self.weight = Parameter(np.ones(num_features, np.float32))
+        self.bias = Parameter(np.zeros(num_features, np.float32))
+        self.register_buffer("running_mean", np.zeros(num_features, np.float32))
+        self.register_buffer("running_var", np.ones(num_features, np.float32))
+        self.register_buffer("num_batches_tracked", np.array(0, np.int64))
+
+    def forward(self, x: Any) -> Tensor:
+        x = x if isinstance(x, Tensor) else Tensor(x)
+        if x.ndim not in self.input_ndims or x.shape[1] != self.num_features:
+            expected = " or ".join(_LAYOUTS[n].replace("C", str(self.num_features))
+                                   for n in self.input_ndims)
+            raise ValueError(f"{type(self).__name__}({self.num_features}) expects input of shape "
+                             f"{expected}, got {x.shape}")
+        y = F.batch_norm(x, self.weight, self.bias, self.running_mean, self.running_var,
+                         training=self.training, momentum=self.momentum, eps=self.eps)
+        if self.training:
+            self.num_batches_tracked += 1
+        return y
+
+    def extra_repr(self) -> str:
+        return f"{self.num_features}, eps={self.eps:g}, momentum={self.momentum:g}"
+
+
+class BatchNorm1d(BatchNorm):
+    """Batch norm of features (N, C) or sequences (N, C, L), per channel C."""
+    input_ndims = (2, 3)
+
+
+class BatchNorm2d(BatchNorm):
+    """Batch norm of images (N, C, H, W), per channel C."""
+    input_ndims = (4,)
