@@ -3,19 +3,33 @@
 Keys:
     enable_backprop: record the graph of Function calls (off inside ``no_grad``).
     train:           layers such as batch norm use batch statistics when True.
-    cpu_kernels:     kernel backend for NumPy arrays: ``"numpy"`` (the reference)
-                     or ``"numba"`` once that backend is installed.
+    cpu_kernels:     kernel backend for NumPy arrays: ``"numba"`` (compiled, the default
+                     where Numba imports) or ``"numpy"`` (the reference; the default,
+                     with one warning, where it does not).
 """
 from __future__ import annotations
 
 import contextlib
+import warnings
 from typing import Any, Iterator
+
+import scratchgan_kernels
+
+
+def _default_cpu_kernels() -> str:
+    """``"numba"`` where that backend imports, else ``"numpy"`` and one warning."""
+    if "numba" in scratchgan_kernels.available_backends():
+        return "numba"
+    warnings.warn("scratchgan: the numba kernel backend does not import here (is numba "
+                  "installed?); using the NumPy reference kernels, which are much slower",
+                  RuntimeWarning, stacklevel=2)
+    return "numpy"
 
 
 class Config:
     enable_backprop: bool = True
     train: bool = True
-    cpu_kernels: str = "numpy"
+    cpu_kernels: str = _default_cpu_kernels()
 
 
 _KEYS = ("enable_backprop", "train", "cpu_kernels")

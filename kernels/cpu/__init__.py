@@ -1,0 +1,56 @@
+"""The ``numba`` backend: the reference kernels compiled with Numba, BLAS for matrix products.
+
+Every kernel has the reference's name, signature and semantics (``out=`` where the
+reference has it, the input dtype preserved, the shared argument checks and messages);
+tests compare each with ``scratchgan_kernels.reference`` on float32 and float64.
+
+Arrays: float32 or float64, all of one dtype, else a TypeError naming the kernel and the
+argument. Inputs that are only read may have any strides (a non-contiguous one is copied
+to C order once, before compiled code runs); arrays that are written (``out=``, and
+``param``, ``m``, ``v`` of ``adam_update``) must be C-contiguous, else a ValueError.
+
+Layouts, per kernel:
+    leaky_relu, leaky_relu_grad  one pass over the flat arrays, bit-identical to the reference
+    batch_norm_*                 (N, C*L) matrix in blocks of ~1024 columns, float64 sums,
+                                 two-pass variance, x read from memory about once per call
+    im2col, col2im               the reference's (N, C, KH, KW, OH, OW) columns, row by row
+    conv2d, conv_transpose2d,    one of three layouts chosen from the shapes: channels-last
+    conv2d_grad_weight           columns and large GEMMs per chunk of samples ("rows"),
+                                 per-sample GEMMs on the reference columns ("cols", few
+                                 channels, e.g. C = 1), or direct shifted-plane loops
+                                 ("direct", stride 1 and few output channels); see
+                                 ``scratchgan_kernels.cpu.conv``
+    adam_update                  one fused in-place pass, bit-identical to the reference
+
+Every function is ``@njit(cache=True)`` (compiled once per dtype, cached next to the source)
+and single-threaded, because ``parallel=True`` did not pay where it was measured in context:
+the matrix products run on OpenBLAS's threads, and Numba's OpenMP threads, which spin after a
+parallel region, then fight them for the 2 cores. A batch-norm pass that ran 2x faster on two
+threads alone (0.94 vs 1.95 ms) made "4.4 ms GEMM + that pass" take 16 ms instead of 6.6 ms;
+with OMP_WAIT_POLICY=PASSIVE or the workqueue layer the pair took 6.8 ms either way (no gain).
+``clear_workspace()`` frees this thread's scratch buffers (large temporaries are reused
+across calls instead of being page-faulted in on every call).
+"""
+from scratchgan_kernels.cpu._common import clear_workspace
+from scratchgan_kernels.cpu.activation import leaky_relu, leaky_relu_grad
+from scratchgan_kernels.cpu.batchnorm import (batch_norm_backward, batch_norm_forward,
+                                              batch_norm_stats)
+from scratchgan_kernels.cpu.conv import (col2im, conv2d, conv2d_grad_weight, conv_transpose2d,
+                                         im2col)
+from scratchgan_kernels.cpu.optim import adam_update
+
+KERNELS = {
+    "leaky_relu": leaky_relu,
+    "leaky_relu_grad": leaky_relu_grad,
+    "batch_norm_stats": batch_norm_stats,
+    "batch_norm_forward": batch_norm_forward,
+    "batch_norm_backward": batch_norm_backward,
+    "im2col": im2col,
+    "col2im": col2im,
+    "conv2d": conv2d,
+    "conv_transpose2d": conv_transpose2d,
+    "conv2d_grad_weight": conv2d_grad_weight,
+    "adam_update": adam_update,
+}
+
+__all__ = ["KERNELS", "clear_workspace", *KERNELS]

@@ -1,0 +1,47 @@
+"""Leaky ReLU, forward and backward, compiled with Numba.
+
+One pass over flat contiguous arrays (any shape, float32 or float64); the slope is cast to
+the array's dtype first, so every value is the reference's bit for bit
+(y = x if x > 0 else x * slope, NaN stays NaN, -0.0 stays -0.0). ``out`` may be ``x``
+(or ``gy``) itself: each element is read before it is written.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from scratchgan_kernels.cpu._common import check_inputs, check_out, njit
+
+
+@njit
+def _leaky_relu(x, slope, y):
+    for k in range(x.size):
+        v = x[k]
+        y[k] = v if v > 0 else v * slope
+
+
+@njit
+def _leaky_relu_grad(x, gy, slope, gx):
+    for k in range(x.size):
+        g = gy[k]
+        gx[k] = g if x[k] > 0 else g * slope
+
+
+def leaky_relu(x: np.ndarray, slope: float, out: np.ndarray | None = None) -> np.ndarray:
+    """y = x where x > 0, else slope * x. ``slope = 0`` gives ReLU."""
+    dtype, (xc,) = check_inputs("leaky_relu", x=x)
+    check_out("leaky_relu", out, x.shape, dtype)
+    y = np.empty(x.shape, dtype) if out is None else out
+    _leaky_relu(xc.reshape(-1), dtype.type(slope), y.reshape(-1))
+    return y
+
+
+def leaky_relu_grad(x: np.ndarray, gy: np.ndarray, slope: float,
+                    out: np.ndarray | None = None) -> np.ndarray:
+    """gx = gy where x > 0, else slope * gy."""
+    if x.shape != gy.shape:
+        raise ValueError(f"leaky_relu_grad: x has shape {x.shape} but gy has shape {gy.shape}")
+    dtype, (xc, gyc) = check_inputs("leaky_relu_grad", x=x, gy=gy)
+    check_out("leaky_relu_grad", out, x.shape, dtype)
+    gx = np.empty(x.shape, dtype) if out is None else out
+    _leaky_relu_grad(xc.reshape(-1), gyc.reshape(-1), dtype.type(slope), gx.reshape(-1))
+    return gx

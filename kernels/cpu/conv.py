@@ -1,0 +1,581 @@
+"""2-D convolution, transposed convolution, the weight gradient and the column kernels,
+compiled with Numba around BLAS matrix products.
+
+Same signatures, semantics, argument checks and messages as the reference
+(``scratchgan_kernels.reference.conv``; shape letters and output sizes of
+``scratchgan_kernels.shapes``). Numba does the layout work (transposes, columns,
+scatter-adds, direct loops); every large matrix product is one ``np.matmul`` on
+contiguous 2-D arrays, i.e. OpenBLAS (a hand-written Numba GEMM reaches 9-17% of it).
+
+Each op picks one of three layouts from the shapes (``_pick_*``; the thresholds are the
+constants below, measured):
+
+``rows`` (channels-last, the default for layers with many channels)
+    x is copied to a zero-padded channels-last array (n, H+2PH, W+2PW, C); a receptive
+    field is then KH runs of KW*C contiguous values, copied into a row of the column
+    matrix (n*OH*OW, KH*KW*C). One GEMM with the weight as (OC, KH*KW*C) (transposed
+    by BLAS, not copied) gives the output channels-last (n*OH*OW, OC), transposed to
+    NCHW. The transposed conv runs it backwards: x channels-last (n*H*W, C) @ W
+    (C, KH*KW*OC) gives per input pixel a (KH, KW, OC) patch, scatter-added as KH
+    contiguous runs of KW*OC into a channels-last output, then cropped and transposed
+    to NCHW; the weight gradient is gy channels-last, transposed, times the same column
+    matrix, summed over chunks. All of it runs per chunk of n whole samples (the column
+    matrix about ``CHUNK_ELEMENTS`` values), so the temporaries stay in cache and the
+    workspace stays small, each chunk still one large GEMM.
+``cols`` (the reference's layout, for few channels: C*KH*KW <= 64, e.g. the C = 1 layer)
+    columns (N, C, KH, KW, OH, OW) from the compiled ``im2col`` and one GEMM per sample
+    whose output already is NCHW, so there is no transpose; the transposed conv likewise
+    with ``col2im`` (OC*KH*KW <= 64). With C*KH*KW small the columns are small and the
+    GEMM cheap, and the channels-last transposes would cost more than they save.
+``direct`` (stride 1, few output channels: the 64 -> 1 last layer)
+    no column matrix at all (it would be KH*KW times the input, for a GEMV). Each
+    (sample, channel) plane is copied into the interior of a small zero-bordered buffer
+    of row length Wp = W + 2PW; with that row length, kernel tap (i, j) is one constant
+    shift i*Wp + j of the flat plane, so an output plane accumulates W[o, c, i, j]
+    times a shifted slice: long contiguous (vectorised) loops, four taps per pass; the
+    Wp - OW extra columns per row are computed and dropped. The weight gradient is the
+    matching dot products, summed over samples in float64.
+
+A stride-1 transposed conv with fewer input than output channels is computed as the
+conv2d it equals (kernel flipped, in/out axes swapped, padding KH-1-PH), whose columns
+are C/OC times smaller.
+
+Temporaries come from a per-thread scratch workspace (``_common.scratch``); outputs are
+fresh arrays (or ``out``). Inputs with other strides are copied to C order once.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from scratchgan_kernels.cpu._common import (FASTMATH, check_inputs, check_out, njit,
+                                            scratch)
+from scratchgan_kernels.shapes import (_check_4d, _conv_out, as_pair, check_conv2d,
+                                       check_conv2d_grad_weight, check_conv_transpose2d)
+
+Pair = tuple[int, int]
+
+# Layout thresholds, measured at batch 64 on 2 cores (float32): "cols" beats "rows" up to
+# C*KH*KW = 64 and loses from 128 on (by 2x at 256); "direct" beats "rows" up to OC = 8
+# (by 1.2-4x) and loses at 16; chunks of 2^18 to 2^30 values time alike within noise.
+CHUNK_ELEMENTS = 1 << 20      # values of the column matrix per chunk in the "rows" layout
+COLS_MAX_K = 64               # conv2d / grad-weight: "cols" layout while C*KH*KW <= this
+COLS_MAX_TRANSPOSE_K = 64     # conv_transpose2d: "cols" layout while OC*KH*KW <= this
+DIRECT_MAX_OC = 8             # stride-1 conv2d / grad-weight: "direct" while OC <= this
+
+
+# -- compiled layout kernels ---------------------------------------------------------
+
+@njit
+def _valid(o_count, k, s, p, size):
+    """[o0, o1): the outputs o whose input index o*s + k - p lies in [0, size)."""
+    o0 = max(0, -((k - p) // s))                    # ceil((p - k) / s)
+    o1 = min(o_count, (size - 1 + p - k) // s + 1)
+    return o0, max(o0, o1)
+
+
+@njit
+def _im2col_nchw(x, KH, KW, SH, SW, PH, PW, cols):
+    """cols (N, C, KH, KW, OH, OW) of x (N, C, H, W), the reference layout."""
+    N, C, H, W = x.shape
+    OH, OW = cols.shape[4], cols.shape[5]
+    for n in range(N):
+        for c in range(C):
+            plane = x[n, c]
+            for i in range(KH):
+                oh0, oh1 = _valid(OH, i, SH, PH, H)
+                for j in range(KW):
+                    ow0, ow1 = _valid(OW, j, SW, PW, W)
+                    dst = cols[n, c, i, j]
+                    dst[:oh0, :] = 0
+                    dst[oh1:, :] = 0
+                    L = ow1 - ow0
+                    for oh in range(oh0, oh1):
+                        drow = dst[oh]
+                        drow[:ow0] = 0
+                        drow[ow1:] = 0
+                        d = drow[ow0:ow1]
+                        s0 = ow0 * SW + j - PW
+                        src = plane[oh * SH + i - PH, s0:s0 + (L - 1) * SW + 1]
+                        if SW == 1:
+                            for t in range(L):
+                                d[t] = src[t]
+                        else:
+                            for t in range(L):
+                                d[t] = src[t * SW]
+    return cols
+
+
+@njit
+def _col2im_nchw(cols, SH, SW, PH, PW, x):
+    """x (N, C, H, W) = the scatter-add of cols (N, C, KH, KW, OH, OW); x is zeroed first."""
+    N, C, H, W = x.shape
+    KH, KW, OH, OW = cols.shape[2:]
+    x[:] = 0
+    for n in range(N):
+        for c in range(C):
+            plane = x[n, c]
+            for i in range(KH):
+                oh0, oh1 = _valid(OH, i, SH, PH, H)
+                for j in range(KW):
+                    ow0, ow1 = _valid(OW, j, SW, PW, W)
+                    L = ow1 - ow0
+                    s0 = ow0 * SW + j - PW
+                    for oh in range(oh0, oh1):
+                        src = cols[n, c, i, j, oh, ow0:ow1]
+                        dst = plane[oh * SH + i - PH, s0:s0 + (L - 1) * SW + 1]
+                        if SW == 1:
+                            for t in range(L):
+                                dst[t] += src[t]
+                        else:
+                            for t in range(L):
+                                dst[t * SW] += src[t]
+    return x
+
+
+@njit
+def _to_channels_last(x, PH, PW, xh):
+    """xh (N, H+2PH, W+2PW, C) = x (N, C, H, W) zero-padded and channels-last.
+    Contiguous writes, reads strided by H*W (measured faster than the other way round)."""
+    N, C, H, W = x.shape
+    Hp = xh.shape[1]
+    for n in range(N):
+        for h in range(Hp):
+            if h < PH or h >= PH + H:
+                xh[n, h] = 0
+            else:
+                xh[n, h, :PW] = 0
+                xh[n, h, PW + W:] = 0
+        xn = x[n]
+        for h in range(H):
+            dst = xh[n, h + PH, PW:PW + W]
+            for w in range(W):
+                d = dst[w]
+                for c in range(C):
+                    d[c] = xn[c, h, w]
+    return xh
+
+
+@njit
+def _from_channels_last(yh, PH, PW, y):
+    """y (N, OC, OH, OW) = yh (N, R, Cw, OC) cropped at rows PH.., columns PW.., to NCHW.
+    Contiguous reads, writes strided by OH*OW (measured faster than the other way round,
+    except for a few channels)."""
+    N, OC, OH, OW = y.shape
+    for n in range(N):
+        yn = y[n]
+        for oh in range(OH):
+            src = yh[n, oh + PH, PW:PW + OW]
+            if OC < 8:
+                for o in range(OC):
+                    dst = yn[o, oh]
+                    for ow in range(OW):
+                        dst[ow] = src[ow, o]
+            else:
+                for ow in range(OW):
+                    s = src[ow]
+                    for o in range(OC):
+                        yn[o, oh, ow] = s[o]
+    return y
+
+
+@njit
+def _swap_last_two(a, out):
+    """out (A, C, B) = a (A, B, C) with its last two axes swapped (weight layouts)."""
+    A, B, C = a.shape
+    for i in range(A):
+        for k in range(C):
+            d = out[i, k]
+            for j in range(B):
+                d[j] = a[i, j, k]
+    return out
+
+
+@njit
+def _im2col_rows(xh, KH, KW, SH, SW, OH, OW, cf):
+    """Rows (n, oh, ow) x columns (i, j, c) of the padded channels-last xh (n, Hp, Wp, C)
+    into the flat cf: per row, KH contiguous runs of KW*C values."""
+    n_count, Hp, Wp, C = xh.shape
+    xf = xh.reshape(-1)
+    L = KW * C
+    K = KH * L
+    for n in range(n_count):
+        for oh in range(OH):
+            for ow in range(OW):
+                d = ((n * OH + oh) * OW + ow) * K
+                for i in range(KH):
+                    s = ((n * Hp + oh * SH + i) * Wp + ow * SW) * C
+                    dst = cf[d + i * L:d + i * L + L]
+                    src = xf[s:s + L]
+                    for t in range(L):
+                        dst[t] = src[t]
+
+
+@njit
+def _col2im_rows(cf, H, W, KH, KW, SH, SW, yh):
+    """yh (n, R, Cw, OC) = zero, then the scatter-add of the rows (n, h, w) x columns
+    (i, j, oc) of the flat cf: per row, KH contiguous runs of KW*OC values."""
+    n_count, R, Cw, OC = yh.shape
+    yf = yh.reshape(-1)
+    yf[:] = 0
+    L = KW * OC
+    for n in range(n_count):
+        for h in range(H):
+            for w in range(W):
+                s = ((n * H + h) * W + w) * KH * L
+                for i in range(KH):
+                    d = ((n * R + h * SH + i) * Cw + w * SW) * OC
+                    dst = yf[d:d + L]
+                    src = cf[s + i * L:s + i * L + L]
+                    for t in range(L):
+                        dst[t] += src[t]
+
+
+@njit
+def _fill_plane(src, H, W, PH, PW, Wp, flat):
+    """Copy the flat (H*W) plane src into the interior of the padded flat plane buffer
+    (row length Wp); the border is zero from the start and never written."""
+    for h in range(H):
+        d = flat[(PH + h) * Wp + PW:(PH + h) * Wp + PW + W]
+        s = src[h * W:h * W + W]
+        for w in range(W):
+            d[w] = s[w]
+
+
+@njit
+def _tap_offsets(KH, KW, Wp):
+    offs = np.empty(KH * KW, np.int64)
+    for i in range(KH):
+        for j in range(KW):
+            offs[i * KW + j] = i * Wp + j
+    return offs
+
+
+@njit(fastmath=FASTMATH)
+def _direct_conv2d(x, Wt, PH, PW, y):
+    """Stride-1 conv2d by shifted flat planes (see the module docstring): per (sample,
+    input channel) the padded plane, then per output channel four taps per pass."""
+    N, C, H, W = x.shape
+    OC, _, KH, KW = Wt.shape
+    OH, OW = y.shape[2], y.shape[3]
+    Wp = W + 2 * PW
+    Q = OH * Wp
+    T = KH * KW
+    offs = _tap_offsets(KH, KW, Wp)
+    flat = np.zeros((H + 2 * PH + 1) * Wp, x.dtype)   # one spare zero row at the bottom
+    acc = np.empty((OC, Q), x.dtype)
+    xf = x.reshape(N, C, H * W)
+    for n in range(N):
+        acc[:] = 0
+        for c in range(C):
+            _fill_plane(xf[n, c], H, W, PH, PW, Wp, flat)
+            for o in range(OC):
+                a = acc[o]
+                wv = Wt[o, c].reshape(-1)
+                t = 0
+                while t + 4 <= T:
+                    w0, w1, w2, w3 = wv[t], wv[t + 1], wv[t + 2], wv[t + 3]
+                    s0 = flat[offs[t]:offs[t] + Q]
+                    s1 = flat[offs[t + 1]:offs[t + 1] + Q]
+                    s2 = flat[offs[t + 2]:offs[t + 2] + Q]
+                    s3 = flat[offs[t + 3]:offs[t + 3] + Q]
+                    for q in range(Q):
+                        a[q] += (w0 * s0[q] + w1 * s1[q]) + (w2 * s2[q] + w3 * s3[q])
+                    t += 4
+                while t < T:
+                    w0 = wv[t]
+                    s0 = flat[offs[t]:offs[t] + Q]
+                    for q in range(Q):
+                        a[q] += w0 * s0[q]
+                    t += 1
+        for o in range(OC):
+            for oh in range(OH):
+                y[n, o, oh] = acc[o, oh * Wp:oh * Wp + OW]
+    return y
+
+
+@njit(fastmath=FASTMATH)
+def _direct_grad_weight(x, gy, PH, PW, gW):
+    """Stride-1 conv2d weight gradient: dot products of gy (row length Wp, zero in the
+    extra columns) with shifted flat planes, four taps per pass, summed over samples in
+    float64. One thread writes every gW entry, so there is no race to guard."""
+    N, C, H, W = x.shape
+    OC, _, KH, KW = gW.shape
+    OH, OW = gy.shape[2], gy.shape[3]
+    Wp = W + 2 * PW
+    Q = OH * Wp
+    T = KH * KW
+    offs = _tap_offsets(KH, KW, Wp)
+    flat = np.zeros((H + 2 * PH + 1) * Wp, x.dtype)
+    g = np.zeros((OC, Q), x.dtype)
+    acc = np.zeros((OC, C, T))
+    xf = x.reshape(N, C, H * W)
+    zero = x.dtype.type(0)
+    for n in range(N):
+        for o in range(OC):
+            for oh in range(OH):
+                g[o, oh * Wp:oh * Wp + OW] = gy[n, o, oh]
+        for c in range(C):
+            _fill_plane(xf[n, c], H, W, PH, PW, Wp, flat)
+            for o in range(OC):
+                go = g[o]
+                t = 0
+                while t + 4 <= T:
+                    s0 = flat[offs[t]:offs[t] + Q]
+                    s1 = flat[offs[t + 1]:offs[t + 1] + Q]
+                    s2 = flat[offs[t + 2]:offs[t + 2] + Q]
+                    s3 = flat[offs[t + 3]:offs[t + 3] + Q]
+                    d0 = d1 = d2 = d3 = zero
+                    for q in range(Q):
+                        v = go[q]
+                        d0 += v * s0[q]
+                        d1 += v * s1[q]
+                        d2 += v * s2[q]
+                        d3 += v * s3[q]
+                    acc[o, c, t] += d0
+                    acc[o, c, t + 1] += d1
+                    acc[o, c, t + 2] += d2
+                    acc[o, c, t + 3] += d3
+                    t += 4
+                while t < T:
+                    s0 = flat[offs[t]:offs[t] + Q]
+                    d0 = zero
+                    for q in range(Q):
+                        d0 += go[q] * s0[q]
+                    acc[o, c, t] += d0
+                    t += 1
+    gf = gW.reshape(OC, C, T)
+    for o in range(OC):
+        for c in range(C):
+            for t in range(T):
+                gf[o, c, t] = acc[o, c, t]
+    return gW
+
+
+# -- the layouts, in Python around np.matmul ------------------------------------------
+
+def _chunk(N: int, per_sample: int) -> int:
+    """Samples per chunk of the column matrix."""
+    return max(1, min(N, CHUNK_ELEMENTS // max(per_sample, 1)))
+
+
+def _conv2d_rows(x, W, SH, SW, PH, PW, OH, OW, y):
+    N, C, H, Wd = x.shape
+    OC, _, KH, KW = W.shape
+    K, P = C * KH * KW, OH * OW
+    # W as (OC, (i, j, c)), used transposed by BLAS (a copy of W.transpose(2, 3, 1, 0) is
+    # a slow full reversal of the axes)
+    Wr = _swap_last_two(W.reshape(OC, C, KH * KW),
+                        scratch("w", (OC, KH * KW, C), x.dtype)).reshape(OC, K)
+    ns = _chunk(N, P * K)
+    for n0 in range(0, N, ns):   # everything per chunk, so the temporaries stay in cache
+        n1 = min(N, n0 + ns)
+        xh = _to_channels_last(x[n0:n1], PH, PW,
+                               scratch("xh", (n1 - n0, H + 2 * PH, Wd + 2 * PW, C), x.dtype))
+        cols = scratch("cols", ((n1 - n0) * P, K), x.dtype)
+        _im2col_rows(xh, KH, KW, SH, SW, OH, OW, cols.reshape(-1))
+        yr = np.matmul(cols, Wr.T, out=scratch("yr", ((n1 - n0) * P, OC), x.dtype))
+        _from_channels_last(yr.reshape(n1 - n0, OH, OW, OC), 0, 0, y[n0:n1])
+    return y
+
+
+def _conv2d_cols(x, W, SH, SW, PH, PW, OH, OW, y):
+    N, C = x.shape[:2]
+    OC, _, KH, KW = W.shape
+    cols = _im2col_nchw(x, KH, KW, SH, SW, PH, PW,
+                        scratch("cols", (N, C, KH, KW, OH, OW), x.dtype))
+    np.matmul(W.reshape(OC, C * KH * KW), cols.reshape(N, C * KH * KW, OH * OW),
+              out=y.reshape(N, OC, OH * OW))
+    return y
+
+
+def _conv_transpose2d_rows(x, W, SH, SW, PH, PW, OH, OW, y):
+    N, C, H, Wd = x.shape
+    OC, KH, KW = W.shape[1:]
+    M = KH * KW * OC
+    Wr = _swap_last_two(W.reshape(C, OC, KH * KW),
+                        scratch("w", (C, KH * KW, OC), x.dtype)).reshape(C, M)
+    # the full output before cropping spans (H-1)SH + KH rows; OH + PH may reach further
+    # (output padding beyond the padding), those rows get no contribution
+    R = max((H - 1) * SH + KH, OH + PH)
+    Cw = max((Wd - 1) * SW + KW, OW + PW)
+    ns = _chunk(N, H * Wd * M)
+    for n0 in range(0, N, ns):   # everything per chunk, so the temporaries stay in cache
+        n1 = min(N, n0 + ns)
+        xr = _to_channels_last(x[n0:n1], 0, 0, scratch("xh", (n1 - n0, H, Wd, C), x.dtype))
+        cols = np.matmul(xr.reshape(-1, C), Wr,
+                         out=scratch("cols", ((n1 - n0) * H * Wd, M), x.dtype))
+        yh = scratch("yh", (n1 - n0, R, Cw, OC), x.dtype)
+        _col2im_rows(cols.reshape(-1), H, Wd, KH, KW, SH, SW, yh)
+        _from_channels_last(yh, PH, PW, y[n0:n1])
+    return y
+
+
+def _conv_transpose2d_cols(x, W, SH, SW, PH, PW, OH, OW, y):
+    N, C, H, Wd = x.shape
+    OC, KH, KW = W.shape[1:]
+    cols = scratch("cols", (N, OC * KH * KW, H * Wd), x.dtype)
+    np.matmul(W.reshape(C, OC * KH * KW).T, x.reshape(N, C, H * Wd), out=cols)
+    return _col2im_nchw(cols.reshape(N, OC, KH, KW, H, Wd), SH, SW, PH, PW, y)
+
+
+def _grad_weight_rows(x, gy, KH, KW, SH, SW, PH, PW, gW):
+    N, C, H, Wd = x.shape
+    OC, OH, OW = gy.shape[1:]
+    K, P = C * KH * KW, OH * OW
+    acc = np.zeros((OC, K), x.dtype)
+    part = scratch("part", (OC, K), x.dtype)
+    ns = _chunk(N, P * K)
+    for n0 in range(0, N, ns):   # everything per chunk, so the temporaries stay in cache
+        n1 = min(N, n0 + ns)
+        xh = _to_channels_last(x[n0:n1], PH, PW,
+                               scratch("xh", (n1 - n0, H + 2 * PH, Wd + 2 * PW, C), x.dtype))
+        cols = scratch("cols", ((n1 - n0) * P, K), x.dtype)
+        _im2col_rows(xh, KH, KW, SH, SW, OH, OW, cols.reshape(-1))
+        gyr = _to_channels_last(gy[n0:n1], 0, 0, scratch("yr", (n1 - n0, OH, OW, OC), x.dtype))
+        np.matmul(gyr.reshape(-1, OC).T, cols, out=part)
+        acc += part
+    _swap_last_two(acc.reshape(OC, KH * KW, C), gW.reshape(OC, C, KH * KW))
+    return gW
+
+
+def _grad_weight_cols(x, gy, KH, KW, SH, SW, PH, PW, gW):
+    N, C = x.shape[:2]
+    OC, OH, OW = gy.shape[1:]
+    K, P = C * KH * KW, OH * OW
+    cols = _im2col_nchw(x, KH, KW, SH, SW, PH, PW,
+                        scratch("cols", (N, C, KH, KW, OH, OW), x.dtype))
+    part = np.matmul(gy.reshape(N, OC, P), cols.reshape(N, K, P).transpose(0, 2, 1),
+                     out=scratch("part", (N, OC, K), x.dtype))
+    np.sum(part, axis=0, out=gW.reshape(OC, K))
+    return gW
+
+
+def _pick_conv2d(C: int, OC: int, KH: int, KW: int, SH: int, SW: int) -> str:
+    if SH == SW == 1 and OC <= DIRECT_MAX_OC:
+        return "direct"
+    return "cols" if C * KH * KW <= COLS_MAX_K else "rows"
+
+
+def _pick_conv_transpose2d(C: int, OC: int, KH: int, KW: int, SH: int, SW: int, PH: int,
+                           PW: int) -> str:
+    if SH == SW == 1 and C < OC and PH < KH and PW < KW:
+        return "as_conv2d"
+    return "cols" if OC * KH * KW <= COLS_MAX_TRANSPOSE_K else "rows"
+
+
+def _pick_grad_weight(C: int, OC: int, KH: int, KW: int, SH: int, SW: int) -> str:
+    if SH == SW == 1 and OC <= DIRECT_MAX_OC:
+        return "direct"
+    return "cols" if C * KH * KW <= COLS_MAX_K else "rows"
+
+
+# -- the public kernels ------------------------------------------------------------------
+
+def im2col(x: np.ndarray, KH: int, KW: int, SH: int, SW: int, PH: int, PW: int,
+           out: np.ndarray | None = None) -> np.ndarray:
+    """The receptive fields of x as columns.
+
+    Shapes: x (N, C, H, W) -> cols (N, C, KH, KW, OH, OW), with
+    cols[n, c, i, j, oh, ow] = x[n, c, oh*SH + i - PH, ow*SW + j - PW] (0 outside x)
+    and OH, OW = conv_output_size(H, KH, SH, PH), conv_output_size(W, KW, SW, PW).
+    """
+    _check_4d("im2col", "x", x.shape, "(N, C, H, W)")
+    SH, SW = as_pair((SH, SW), "stride", "im2col", 1)
+    PH, PW = as_pair((PH, PW), "padding", "im2col", 0)
+    OH, OW = _conv_out("im2col", x.shape, (KH, KW), (SH, SW), (PH, PW))
+    dtype, (xc,) = check_inputs("im2col", x=x)
+    N, C = x.shape[:2]
+    check_out("im2col", out, (N, C, KH, KW, OH, OW), dtype)
+    cols = np.empty((N, C, KH, KW, OH, OW), dtype) if out is None else out
+    return _im2col_nchw(xc, KH, KW, SH, SW, PH, PW, cols)
+
+
+def col2im(cols: np.ndarray, x_shape: tuple[int, ...], KH: int, KW: int, SH: int, SW: int,
+           PH: int, PW: int, out: np.ndarray | None = None) -> np.ndarray:
+    """The adjoint of im2col: scatter-add the columns back onto an image of ``x_shape``.
+
+    Shapes: cols (N, C, KH, KW, OH, OW) -> x (N, C, H, W) = x_shape, OH and OW as in
+    im2col. Entries that land on the same pixel (overlapping windows) add up;
+    entries that land on the padding are dropped.
+    """
+    x_shape = tuple(int(d) for d in x_shape)
+    _check_4d("col2im", "x_shape", x_shape, "(N, C, H, W)")
+    SH, SW = as_pair((SH, SW), "stride", "col2im", 1)
+    PH, PW = as_pair((PH, PW), "padding", "col2im", 0)
+    OH, OW = _conv_out("col2im", x_shape, (KH, KW), (SH, SW), (PH, PW))
+    N, C, H, W = x_shape
+    if cols.shape != (N, C, KH, KW, OH, OW):
+        raise ValueError(f"col2im: cols has shape {cols.shape}, expected (N, C, KH, KW, OH, OW) "
+                         f"= {(N, C, KH, KW, OH, OW)} for x_shape {x_shape}, kernel {(KH, KW)}, "
+                         f"stride {(SH, SW)}, padding {(PH, PW)}")
+    dtype, (cc,) = check_inputs("col2im", cols=cols)
+    check_out("col2im", out, x_shape, dtype)
+    x = np.empty(x_shape, dtype) if out is None else out
+    return _col2im_nchw(cc, SH, SW, PH, PW, x)
+
+
+def conv2d(x: np.ndarray, W: np.ndarray, stride: Any = 1, padding: Any = 0,
+           out: np.ndarray | None = None) -> np.ndarray:
+    """Cross-correlation, no bias: y[n, o, oh, ow] = sum_{c,i,j} W[o, c, i, j] *
+    x[n, c, oh*SH + i - PH, ow*SW + j - PW].
+
+    Shapes: x (N, C, H, W), W (OC, C, KH, KW) -> y (N, OC, OH, OW),
+    OH = (H + 2 PH - KH) // SH + 1 (and likewise OW).
+    """
+    (SH, SW), (PH, PW), (OH, OW) = check_conv2d(x.shape, W.shape, stride, padding)
+    dtype, (x, W) = check_inputs("conv2d", x=x, W=W)
+    (N, C), (OC, _, KH, KW) = x.shape[:2], W.shape
+    check_out("conv2d", out, (N, OC, OH, OW), dtype)
+    y = np.empty((N, OC, OH, OW), dtype) if out is None else out
+    layout = _pick_conv2d(C, OC, KH, KW, SH, SW)
+    if layout == "direct":
+        return _direct_conv2d(x, W, PH, PW, y)
+    if layout == "cols":
+        return _conv2d_cols(x, W, SH, SW, PH, PW, OH, OW, y)
+    return _conv2d_rows(x, W, SH, SW, PH, PW, OH, OW, y)
+
+
+def conv_transpose2d(x: np.ndarray, W: np.ndarray, stride: Any = 1, padding: Any = 0,
+                     output_padding: Any = 0, out: np.ndarray | None = None) -> np.ndarray:
+    """Transposed convolution, no bias: the adjoint of u -> conv2d(u, W) applied to x,
+    y[n, o, h*SH + i - PH, w*SW + j - PW] += sum_c W[c, o, i, j] * x[n, c, h, w].
+
+    Shapes: x (N, C, H, W), W (C, OC, KH, KW) -> y (N, OC, OH, OW),
+    OH = (H - 1) SH - 2 PH + KH + OPH with 0 <= OPH < SH (and likewise OW).
+    """
+    (SH, SW), (PH, PW), _, (OH, OW) = check_conv_transpose2d(
+        x.shape, W.shape, stride, padding, output_padding)
+    dtype, (x, W) = check_inputs("conv_transpose2d", x=x, W=W)
+    (N, C), (OC, KH, KW) = x.shape[:2], W.shape[1:]
+    check_out("conv_transpose2d", out, (N, OC, OH, OW), dtype)
+    y = np.empty((N, OC, OH, OW), dtype) if out is None else out
+    layout = _pick_conv_transpose2d(C, OC, KH, KW, SH, SW, PH, PW)
+    if layout == "as_conv2d":   # stride 1 (so no output padding): a conv2d, kernel flipped
+        Wf = np.ascontiguousarray(W[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))
+        return conv2d(x, Wf, 1, (KH - 1 - PH, KW - 1 - PW), out=y)
+    if layout == "cols":
+        return _conv_transpose2d_cols(x, W, SH, SW, PH, PW, OH, OW, y)
+    return _conv_transpose2d_rows(x, W, SH, SW, PH, PW, OH, OW, y)
+
+
+def conv2d_grad_weight(x: np.ndarray, gy: np.ndarray, kernel_size: Any, stride: Any = 1,
+                       padding: Any = 0, out: np.ndarray | None = None) -> np.ndarray:
+    """The weight gradient of conv2d: gW[o, c, i, j] = sum_{n,oh,ow} gy[n, o, oh, ow] *
+    x[n, c, oh*SH + i - PH, ow*SW + j - PW].
+
+    Shapes: x (N, C, H, W), gy (N, OC, OH, OW) (conv2d's output shape) -> gW (OC, C, KH, KW).
+    """
+    (KH, KW), (SH, SW), (PH, PW) = check_conv2d_grad_weight(
+        x.shape, gy.shape, kernel_size, stride, padding)
+    dtype, (x, gy) = check_inputs("conv2d_grad_weight", x=x, gy=gy)
+    C, OC = x.shape[1], gy.shape[1]
+    check_out("conv2d_grad_weight", out, (OC, C, KH, KW), dtype)
+    gW = np.empty((OC, C, KH, KW), dtype) if out is None else out
+    layout = _pick_grad_weight(C, OC, KH, KW, SH, SW)
+    if layout == "direct":
+        return _direct_grad_weight(x, gy, PH, PW, gW)
+    if layout == "cols":
+        return _grad_weight_cols(x, gy, KH, KW, SH, SW, PH, PW, gW)
+    return _grad_weight_rows(x, gy, KH, KW, SH, SW, PH, PW, gW)
