@@ -1,0 +1,109 @@
+"""Checkpoints as plain ``.npz`` + JSON: never pickle, so a checkpoint from a
+stranger cannot run code when loaded.
+
+One file holds everything: every array of a nested state (model parameters and
+buffers, optimizer moments, ...) as an npz entry, and the rest of the state
+(numbers, strings, RNG states, the config) as a JSON document in the entry
+``__meta__``, where each array is replaced by ``{"__array__": "<entry name>"}``.
+Files are written to a temporary name and renamed into place (atomic on POSIX),
+so a crash mid-write never leaves a truncated checkpoint behind.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+FORMAT = "scratchgan-checkpoint"
+VERSION = 1
+_NAME = re.compile(r"^ckpt-(\d+)\.npz$")
+
+
+class CheckpointError(ValueError):
+    """A checkpoint is missing, corrupted, or does not fit the run; the message says which."""
+
+
+def _split(obj: Any, prefix: str, arrays: dict[str, np.ndarray]) -> Any:
+    """A JSON-able copy of ``obj`` with its arrays moved into ``arrays``."""
+    if isinstance(obj, np.ndarray):
+        arrays[prefix] = obj
+        return {"__array__": prefix}
+    if isinstance(obj, dict):
+        return {str(k): _split(v, f"{prefix}/{k}", arrays) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_split(v, f"{prefix}/{i}", arrays) for i, v in enumerate(obj)]
+    if isinstance(obj, np.generic):
+        return obj.item()
+    return obj
+
+
+def _join(obj: Any, arrays: Any) -> Any:
+    if isinstance(obj, dict):
+        if set(obj) == {"__array__"}:
+            return np.array(arrays[obj["__array__"]])
+        return {k: _join(v, arrays) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_join(v, arrays) for v in obj]
+    return obj
+
+
+def save(path: str | Path, state: dict[str, Any]) -> Path:
+    """Write ``state`` (nested dicts/lists of arrays, numbers, strings) atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    arrays: dict[str, np.ndarray] = {}
+    meta = {"format": FORMAT, "version": VERSION, "state": _split(state, "s", arrays)}
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as fh:
+        np.savez(fh, __meta__=np.array(json.dumps(meta)), **arrays)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    return path
+
+
+def load(path: str | Path) -> dict[str, Any]:
+    """Read a checkpoint written by :func:`save`; a clear CheckpointError otherwise."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint {path} does not exist")
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            if "__meta__" not in npz.files:
+                raise CheckpointError(f"{path} is not a scratchgan checkpoint (no __meta__ entry)")
+            meta = json.loads(str(npz["__meta__"]))
+            if meta.get("format") != FORMAT:
+                raise CheckpointError(f"{path} is not a scratchgan checkpoint")
+            if meta.get("version") != VERSION:
+                raise CheckpointError(f"{path} has checkpoint format version {meta.get('version')}; "
+                                      f"this scratchgan reads version {VERSION}")
+            return _join(meta["state"], npz)
+    except CheckpointError:
+        raise
+    except (zipfile.BadZipFile, ValueError, KeyError, OSError, EOFError) as e:
+        raise CheckpointError(f"checkpoint {path} is corrupted or truncated "
+                              f"({type(e).__name__}: {e})") from None
+
+
+def checkpoint_path(folder: str | Path, step: int) -> Path:
+    return Path(folder) / f"ckpt-{step:07d}.npz"
+
+
+def list_checkpoints(folder: str | Path) -> list[tuple[int, Path]]:
+    """(step, path) of the checkpoints in ``folder``, oldest first."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    found = [(int(m.group(1)), p) for p in folder.iterdir() if (m := _NAME.match(p.name))]
+    return sorted(found)
+
+
+def prune(folder: str | Path, keep: int) -> None:
+    """Delete all but the newest ``keep`` checkpoints."""
+    for _, path in list_checkpoints(folder)[:-keep]:
+        path.unlink(missing_ok=True)

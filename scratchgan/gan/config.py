@@ -1,0 +1,125 @@
+"""The training configuration: one dataclass, filled from defaults, a TOML file
+and command-line overrides, in that order; every key and value is checked with a
+message that names it."""
+from __future__ import annotations
+
+import dataclasses
+import sys
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+from scratchgan.gan.losses import LOSSES
+
+
+def _opt(help: str, choices: tuple | None = None, minimum: float | None = None) -> dict:
+    return {"help": help, "choices": choices, "minimum": minimum}
+
+
+@dataclass
+class TrainConfig:
+    dataset: str = field(default="digits", metadata=_opt("dataset name: digits, ring8, grid25"))
+    model: str = field(default="auto", metadata=_opt(
+        "dcgan, mlp, or auto (dcgan for images, mlp for 2-D points)", ("auto", "dcgan", "mlp")))
+    loss: str = field(default="nonsaturating", metadata=_opt("GAN loss", tuple(LOSSES)))
+    conditional: bool = field(default=False, metadata=_opt("condition G and D on the labels"))
+    g_conditioning: str = field(default="embedding", metadata=_opt(
+        "how G takes the label", ("embedding", "onehot")))
+    d_conditioning: str = field(default="projection", metadata=_opt(
+        "how D takes the label", ("projection", "concat")))
+    spectral_norm: bool = field(default=False, metadata=_opt("spectral norm on D's weights"))
+    steps: int = field(default=1000, metadata=_opt("generator updates to run", minimum=1))
+    batch_size: int = field(default=64, metadata=_opt("samples per batch", minimum=1))
+    nz: int = field(default=0, metadata=_opt("noise size; 0 = model default (100 dcgan, 2 mlp)",
+                                            minimum=0))
+    lr_g: float = field(default=2e-4, metadata=_opt("generator learning rate", minimum=0))
+    lr_d: float = field(default=2e-4, metadata=_opt("discriminator learning rate (TTUR: differ)",
+                                                   minimum=0))
+    beta1: float = field(default=0.5, metadata=_opt("Adam beta1", minimum=0))
+    beta2: float = field(default=0.999, metadata=_opt("Adam beta2", minimum=0))
+    optimizer: str = field(default="adam", metadata=_opt("optimizer", ("adam", "rmsprop")))
+    n_critic: int = field(default=1, metadata=_opt("D updates per G update", minimum=1))
+    gp_weight: float = field(default=10.0, metadata=_opt("WGAN-GP lambda", minimum=0))
+    r1_weight: float = field(default=0.0, metadata=_opt("R1 gamma (0 = off)", minimum=0))
+    clip: float = field(default=0.01, metadata=_opt("WGAN weight clipping bound", minimum=0))
+    label_smoothing: float = field(default=0.0, metadata=_opt(
+        "one-sided: real target = 1 - this", minimum=0))
+    ema: float = field(default=0.999, metadata=_opt("EMA decay of G's weights (0 = off)",
+                                                    minimum=0))
+    seed: int = field(default=0, metadata=_opt("seed of every random draw"))
+    out: str = field(default="runs/default", metadata=_opt("run folder"))
+    log_every: int = field(default=10, metadata=_opt("steps between metric records", minimum=1))
+    sample_every: int = field(default=100, metadata=_opt("steps between sample grids", minimum=1))
+    checkpoint_every: int = field(default=100, metadata=_opt("steps between checkpoints",
+                                                             minimum=1))
+    keep_checkpoints: int = field(default=3, metadata=_opt("checkpoints kept", minimum=1))
+    kernels: str = field(default="default", metadata=_opt(
+        "CPU kernel backend: numba, numpy (the reference), or default"))
+    device: str = field(default="cpu", metadata=_opt("cpu or cuda", ("cpu", "cuda")))
+    progress: bool = field(default=True, metadata=_opt("show a progress bar"))
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            want = _TYPES[f.type]
+            if want is float and isinstance(value, int) and not isinstance(value, bool):
+                value = float(value)
+                setattr(self, f.name, value)
+            if not isinstance(value, want) or (want is int and isinstance(value, bool)):
+                raise ConfigError(f"config key {f.name!r} must be a {want.__name__}, "
+                                  f"got {value!r}")
+            choices, minimum = f.metadata["choices"], f.metadata["minimum"]
+            if choices and value not in choices:
+                raise ConfigError(f"config key {f.name!r} must be one of {', '.join(choices)}; "
+                                  f"got {value!r}")
+            if minimum is not None and value < minimum:
+                raise ConfigError(f"config key {f.name!r} must be >= {minimum}, got {value!r}")
+        if self.loss == "wgan" and self.optimizer == "adam" and self.clip <= 0:
+            raise ConfigError("loss 'wgan' needs clip > 0 (weight clipping)")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def to_toml(self) -> str:
+        def value(v: Any) -> str:
+            if isinstance(v, bool):
+                return "true" if v else "false"
+            return repr(v) if not isinstance(v, str) else '"' + v.replace('"', '\\"') + '"'
+        return "".join(f"{k} = {value(v)}\n" for k, v in self.to_dict().items())
+
+
+_TYPES = {"str": str, "int": int, "float": float, "bool": bool}  # the annotations, as strings
+
+
+class ConfigError(ValueError):
+    """A configuration key or value is wrong; the message names it."""
+
+
+def known_keys() -> list[str]:
+    return [f.name for f in fields(TrainConfig)]
+
+
+def make_config(file: str | Path | None = None, **overrides: Any) -> TrainConfig:
+    """Defaults, then the TOML ``file``, then ``overrides`` (None values are skipped)."""
+    values: dict[str, Any] = {}
+    if file is not None:
+        path = Path(file)
+        try:
+            values.update(tomllib.loads(path.read_text()))
+        except FileNotFoundError:
+            raise ConfigError(f"config file {path} does not exist") from None
+        except tomllib.TOMLDecodeError as e:
+            raise ConfigError(f"config file {path} is not valid TOML: {e}") from None
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    unknown = sorted(set(values) - set(known_keys()))
+    if unknown:
+        where = f" in {file}" if file else ""
+        raise ConfigError(f"unknown config key{'s' if len(unknown) > 1 else ''} "
+                          f"{', '.join(map(repr, unknown))}{where}; known keys: "
+                          f"{', '.join(known_keys())}")
+    return TrainConfig(**values)
