@@ -1,8 +1,10 @@
-"""The ``scratchgan`` command line."""
+"""The ``scratchgan`` command line: train, sample, gradcheck."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
+from pathlib import Path
 
 import scratchgan_kernels
 from scratchgan.config import using_config
@@ -23,9 +25,79 @@ def _gradcheck(args: argparse.Namespace) -> int:
     return 0 if all(r.ok for r in rows) else 1
 
 
+def _train(args: argparse.Namespace) -> int:
+    from scratchgan.gan.checkpoint import CheckpointError
+    from scratchgan.gan.config import ConfigError, TrainConfig, make_config
+    from scratchgan.gan.run import Run
+    from scratchgan.gan.trainer import TrainingDiverged
+    overrides = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)}
+    try:
+        config = make_config(args.config, **overrides)
+        run = Run(config, resume=args.resume)
+        if run.resumed:
+            print(f"resuming {config.out} at step {run.trainer.step}")
+        trainer = run.run()
+    except (ConfigError, CheckpointError, FileExistsError, TrainingDiverged, ValueError) as e:
+        print(f"scratchgan train: {e}", file=sys.stderr)
+        return 1
+    print(f"done: {trainer.step} steps; samples, curves and checkpoints in {config.out}/")
+    return 0
+
+
+def _sample(args: argparse.Namespace) -> int:
+    from scratchgan import viz
+    from scratchgan.gan.checkpoint import CheckpointError
+    from scratchgan.gan.sample import sample
+    try:
+        images, nrow = sample(args.checkpoint, args.n, args.labels, args.interpolate, args.seed)
+    except (CheckpointError, ValueError) as e:
+        print(f"scratchgan sample: {e}", file=sys.stderr)
+        return 1
+    out = Path(args.out)
+    if images.ndim == 4:
+        viz.save_image_grid(images, out, nrow=nrow)
+    else:
+        viz.plot_points(images, out)
+    print(f"wrote {len(images)} samples to {out}")
+    return 0
+
+
+def _add_train_options(parser: argparse.ArgumentParser) -> None:
+    from scratchgan.gan.config import TrainConfig
+    parser.add_argument("--config", metavar="FILE.toml", help="TOML file of config keys; "
+                        "command-line options override it")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the run in --out from its newest checkpoint")
+    for f in dataclasses.fields(TrainConfig):
+        flag = "--" + f.name.replace("_", "-")
+        meta = f.metadata
+        help_text = f"{meta['help']} (default {f.default!r})"
+        if f.type == "bool":
+            parser.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction,
+                                default=None, help=help_text)
+        else:
+            parser.add_argument(flag, dest=f.name, type={"int": int, "float": float}.get(f.type, str),
+                                choices=meta["choices"], default=None, help=help_text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="scratchgan", description=__doc__)
     verbs = parser.add_subparsers(dest="verb", required=True)
+
+    train = verbs.add_parser("train", help="train a GAN (default: DCGAN on the embedded digits)")
+    _add_train_options(train)
+    train.set_defaults(run=_train)
+
+    smp = verbs.add_parser("sample", help="draw samples from a checkpoint into a PNG")
+    smp.add_argument("--checkpoint", required=True, help="a ckpt-*.npz file")
+    smp.add_argument("--n", type=int, default=100, help="number of samples (default 100)")
+    smp.add_argument("--labels", help="for a conditional model: e.g. 0-9, 3 or 1,4,7")
+    smp.add_argument("--interpolate", action="store_true",
+                     help="rows interpolate between two random noise vectors")
+    smp.add_argument("--seed", type=int, default=0)
+    smp.add_argument("--out", default="samples.png", help="output PNG (default samples.png)")
+    smp.set_defaults(run=_sample)
+
     gc = verbs.add_parser("gradcheck", help="check every op's first and second derivatives "
                                             "against finite differences")
     gc.add_argument("--op", action="append", metavar="NAME",

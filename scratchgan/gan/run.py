@@ -1,0 +1,110 @@
+"""A training run and its folder:
+
+    <out>/config.toml          the full configuration
+    <out>/metrics.jsonl        one JSON record per logged step (losses, D(x), D(G(z)),
+                               per-layer gradient norms, images/s)
+    <out>/samples/step-*.png   samples from the fixed noise over time
+    <out>/final_grid.png       the last grid (10x10; rows are classes for a conditional run)
+    <out>/curves.png           losses and D(x) / D(G(z)) over the steps
+    <out>/grad_norms.png       per-layer gradient norms of G and D
+    <out>/checkpoints/         the newest ``keep_checkpoints`` checkpoints
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from scratchgan import viz
+from scratchgan.data import RING8_CENTRES, GRID25_CENTRES
+from scratchgan.gan import checkpoint
+from scratchgan.gan.config import TrainConfig
+from scratchgan.gan.trainer import Trainer, layer_grad_norms
+
+_CENTRES = {"ring8": RING8_CENTRES, "grid25": GRID25_CENTRES}
+
+
+def _write_text_atomically(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def read_metrics(path: Path, up_to_step: int | None = None) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    records = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return [r for r in records if up_to_step is None or r["step"] <= up_to_step]
+
+
+def save_samples(trainer: Trainer, path: Path, title: str) -> None:
+    samples = trainer.generate(trainer.fixed_z, trainer.fixed_labels)
+    if trainer.dataset.kind == "image":
+        viz.save_image_grid(samples, path, nrow=10, title=title)
+    else:
+        viz.plot_points(samples, path, centres=_CENTRES.get(trainer.config.dataset), title=title)
+
+
+class Run:
+    """Drives a Trainer for ``config.steps`` steps and keeps its folder up to date."""
+
+    def __init__(self, config: TrainConfig, resume: bool = False) -> None:
+        self.trainer = Trainer(config)
+        self.folder = Path(config.out)
+        has_checkpoints = bool(checkpoint.list_checkpoints(self.trainer.checkpoint_folder))
+        if has_checkpoints and not resume:
+            raise FileExistsError(f"run folder {self.folder} already holds checkpoints: pass "
+                                  f"--resume to continue that run, or choose another --out")
+        self.resumed = resume and self.trainer.resume()
+        self.folder.mkdir(parents=True, exist_ok=True)
+        (self.folder / "samples").mkdir(exist_ok=True)
+        _write_text_atomically(self.folder / "config.toml", config.to_toml())
+        self.metrics_path = self.folder / "metrics.jsonl"
+        # records after the resumed step belong to a lost future: drop them
+        self.records = read_metrics(self.metrics_path, self.trainer.step if self.resumed else 0)
+        _write_text_atomically(self.metrics_path, "".join(json.dumps(r) + "\n" for r in self.records))
+
+    def _log(self, record: dict[str, Any], elapsed: float, images: int) -> None:
+        t = self.trainer
+        record = {"step": t.step, **record, "images_per_s": images / max(elapsed, 1e-9),
+                  **layer_grad_norms(t.G, "G"), **layer_grad_norms(t.D, "D")}
+        self.records.append(record)
+        with open(self.metrics_path, "a") as fh:
+            fh.write(json.dumps(record) + "\n")
+
+    def run(self) -> Trainer:
+        t, c = self.trainer, self.trainer.config
+        bar = tqdm(total=c.steps, initial=t.step, disable=not c.progress, unit="step",
+                   dynamic_ncols=True)
+        clock, images = time.perf_counter(), 0
+        try:
+            while t.step < c.steps:
+                record = t.train_step()
+                images += c.batch_size * c.n_critic
+                last = t.step == c.steps
+                if t.step % c.log_every == 0 or last:
+                    self._log(record, time.perf_counter() - clock, images)
+                    clock, images = time.perf_counter(), 0
+                    bar.set_postfix(loss_d=f"{record['loss_d']:.3f}", loss_g=f"{record['loss_g']:.3f}",
+                                    d_real=f"{record['d_real']:.2f}", d_fake=f"{record['d_fake']:.2f}")
+                if t.step % c.sample_every == 0 or last:
+                    save_samples(t, self.folder / "samples" / f"step-{t.step:07d}.png",
+                                 f"{c.dataset}, step {t.step}")
+                if t.step % c.checkpoint_every == 0 or last:
+                    t.save_checkpoint()
+                bar.update(1)
+        finally:
+            bar.close()
+            self.write_plots()
+        save_samples(t, self.folder / "final_grid.png", f"{c.dataset}, {c.loss}, step {t.step}")
+        return t
+
+    def write_plots(self) -> None:
+        if self.records:
+            viz.plot_training_curves(self.records, self.folder / "curves.png")
+            viz.plot_grad_norms(self.records, self.folder / "grad_norms.png")

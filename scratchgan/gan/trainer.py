@@ -1,0 +1,267 @@
+"""The GAN training loop: alternating D and G updates, n_critic, TTUR learning
+rates, an EMA of G's weights, exact resume, and a run folder worth opening.
+
+One step (one generator update):
+    repeat n_critic times:
+        x, y <- next real batch;  fake <- G(z, y) without a graph
+        L_D = d_loss(D(x, y), D(fake, y)) [+ lambda GP] [+ gamma/2 R1];  Adam step on D
+        (WGAN: clip D's weights to [-c, c])
+    fake <- G(z', y);  L_G = g_loss(D(fake, y));  Adam step on G (D's weights frozen)
+    G_ema <- decay G_ema + (1 - decay) G    (parameters and batch-norm statistics)
+
+Every random draw comes from generators whose states the checkpoints hold (the
+noise generator, the data loader's, the global one), so on CPU a resumed run
+reproduces the losses of an uninterrupted one exactly.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+
+import scratchgan_kernels
+from scratchgan import nn, optim
+from scratchgan import random as sg_random
+from scratchgan.autograd import Tensor
+from scratchgan.config import Config, no_grad
+from scratchgan.data import DataLoader, load_dataset
+from scratchgan.gan import checkpoint
+from scratchgan.gan.config import TrainConfig
+from scratchgan.gan.losses import LOSSES, d_loss_bce, gradient_penalty, r1_penalty
+from scratchgan.gan.models import build_models
+
+#: config keys that must agree between a checkpoint and the run resuming it
+RESUME_KEYS = ("dataset", "model", "loss", "conditional", "g_conditioning", "d_conditioning",
+               "spectral_norm", "nz", "optimizer", "ema", "seed", "batch_size")
+
+
+class TrainingDiverged(RuntimeError):
+    """A loss became NaN or infinite; the message names the step and the loss."""
+
+
+@contextlib.contextmanager
+def frozen(module: nn.Module) -> Iterator[None]:
+    """Stop gradients from being computed for ``module``'s parameters inside the block
+    (gradients still flow *through* it): the G update needs no dL/dW of D."""
+    params = list(module.parameters())
+    for p in params:
+        p.requires_grad = False
+    try:
+        yield
+    finally:
+        for p in params:
+            p.requires_grad = True
+
+
+def layer_grad_norms(module: nn.Module, prefix: str) -> dict[str, float]:
+    """{"grad_norm/<prefix>/<param name>": ||grad||_2} for every parameter with a gradient."""
+    return {f"grad_norm/{prefix}/{name}": float(np.sqrt(np.sum(np.square(p.grad.data, dtype=np.float64))))
+            for name, p in module.named_parameters() if p.grad is not None}
+
+
+class Trainer:
+    """Builds data, models and optimizers from a TrainConfig and runs the loop."""
+
+    def __init__(self, config: TrainConfig) -> None:
+        self.config = c = config
+        if c.device != "cpu":
+            raise ValueError(f"config key 'device': {c.device!r} training is not available yet; "
+                             "the CuPy backend that runs it is a later issue (use 'cpu')")
+        if c.kernels != "default":
+            if c.kernels not in scratchgan_kernels.available_backends():
+                raise ValueError(f"config key 'kernels': backend {c.kernels!r} is not available "
+                                 f"here; available: {', '.join(scratchgan_kernels.available_backends())}")
+            Config.cpu_kernels = c.kernels
+        sg_random.manual_seed(c.seed)
+        self.dataset = load_dataset(c.dataset, seed=c.seed)
+        if c.conditional and self.dataset.labels is None:
+            raise ValueError(f"config key 'conditional': dataset {c.dataset!r} has no labels")
+        self.model_name = c.model if c.model != "auto" else (
+            "dcgan" if self.dataset.kind == "image" else "mlp")
+        self.num_classes = self.dataset.num_classes if c.conditional else 0
+        self.G, self.D = self._build()
+        self.nz = self.G.nz
+        self.G_ema = None
+        if c.ema > 0:
+            self.G_ema = self._build()[0]
+            self.G_ema.load_state_dict(self.G.state_dict())
+        self.opt_g, self.opt_d = self._optimizer(self.G, c.lr_g), self._optimizer(self.D, c.lr_d)
+        self.loader = DataLoader(self.dataset, c.batch_size, shuffle=True, drop_last=True, seed=c.seed)
+        self.batches = self.loader.batches()
+        self.noise_rng = np.random.default_rng([c.seed, 1])
+        fixed = np.random.default_rng([c.seed, 2])
+        n_fixed = 100 if self.dataset.kind == "image" else 2500
+        self.fixed_z = fixed.standard_normal((n_fixed, self.nz)).astype(np.float32)
+        self.fixed_labels = (np.repeat(np.arange(self.num_classes), -(-n_fixed // self.num_classes))[:n_fixed]
+                             if self.num_classes else None)
+        self.loss = LOSSES[c.loss]
+        self.step = 0
+        self.folder = Path(c.out)
+        self.checkpoint_folder = self.folder / "checkpoints"
+        self._last_time = time.perf_counter()
+        self._images_since = 0
+
+    # -- construction --------------------------------------------------------
+    def _build(self) -> tuple[nn.Module, nn.Module]:
+        c = self.config
+        G, D = build_models(self.model_name, self.dataset.data.shape[1:], self.num_classes,
+                            nz=c.nz or None, batchnorm_in_d=c.loss != "wgan-gp" and not c.r1_weight,
+                            spectral_norm=c.spectral_norm, g_conditioning=c.g_conditioning,
+                            d_conditioning=c.d_conditioning)
+        if self.model_name == "dcgan":
+            G.apply(nn.init.dcgan_init)
+            D.apply(nn.init.dcgan_init)
+        return G, D
+
+    def _optimizer(self, module: nn.Module, lr: float) -> optim.Optimizer:
+        c = self.config
+        if c.optimizer == "rmsprop":
+            return optim.RMSprop(module.parameters(), lr=lr)
+        return optim.Adam(module.parameters(), lr=lr, betas=(c.beta1, c.beta2))
+
+    # -- one step ------------------------------------------------------------
+    def _noise(self, n: int) -> np.ndarray:
+        return self.noise_rng.standard_normal((n, self.nz)).astype(np.float32)
+
+    def _next_batch(self) -> tuple[np.ndarray, np.ndarray | None]:
+        batch = next(self.batches)
+        return batch[0], (batch[1] if self.num_classes else None)
+
+    def _check_finite(self, name: str, value: Tensor) -> float:
+        v = value.item()
+        if not math.isfinite(v):
+            last = checkpoint.list_checkpoints(self.checkpoint_folder)
+            kept = f"the last good checkpoint is {last[-1][1]}" if last else "no checkpoint was written yet"
+            raise TrainingDiverged(f"step {self.step + 1}: {name} is {v}; training stopped ({kept})")
+        return v
+
+    def _d_step(self) -> dict[str, float]:
+        c = self.config
+        x, y = self._next_batch()
+        with no_grad():
+            fake = self.G(self._noise(len(x)), y).data
+        real_out, fake_out = self.D(x, y), self.D(fake, y)
+        if self.loss.d_loss is d_loss_bce:
+            loss_d = d_loss_bce(real_out, fake_out, real_label=1.0 - c.label_smoothing)
+        else:
+            loss_d = self.loss.d_loss(real_out, fake_out)
+        if c.loss == "wgan-gp":
+            loss_d = loss_d + c.gp_weight * gradient_penalty(lambda t: self.D(t, y), x, fake,
+                                                             self.noise_rng)
+        if c.r1_weight:
+            loss_d = loss_d + 0.5 * c.r1_weight * r1_penalty(lambda t: self.D(t, y), x)
+        value = self._check_finite("loss_d", loss_d)
+        self.D.zero_grad()
+        loss_d.backward()
+        self.opt_d.step()
+        if c.loss == "wgan":
+            for p in self.D.parameters():
+                np.clip(p.data, -c.clip, c.clip, out=p.data)
+        self._images_since += len(x)
+        return {"loss_d": value, "d_real": self._report(real_out), "d_fake": self._report(fake_out)}
+
+    def _report(self, out: Tensor) -> float:
+        """mean D(x): the probability sigmoid(logit) for BCE losses, else the raw score."""
+        v = out.data.astype(np.float64)
+        return float(np.mean(0.5 * (1 + np.tanh(0.5 * v)))) if self.loss.logits_are_probabilities \
+            else float(np.mean(v))
+
+    def _g_step(self, y: np.ndarray | None) -> float:
+        with frozen(self.D):
+            fake_out = self.D(self.G(self._noise(self.config.batch_size), y), y)
+            loss_g = self.loss.g_loss(fake_out)
+        value = self._check_finite("loss_g", loss_g)
+        self.G.zero_grad()
+        loss_g.backward()
+        self.opt_g.step()
+        return value
+
+    def _update_ema(self) -> None:
+        decay = self.config.ema
+        ema_state = dict(self.G_ema.named_parameters())
+        for name, p in self.G.named_parameters():
+            e = ema_state[name].data
+            e *= decay
+            e += (1 - decay) * p.data
+        for (name, b), (_, e) in zip(self.G.named_buffers(), self.G_ema.named_buffers()):
+            e[...] = b  # batch-norm statistics follow G's
+
+    def train_step(self) -> dict[str, Any]:
+        """One generator update (after n_critic discriminator updates); returns the metrics."""
+        for _ in range(self.config.n_critic):
+            record = self._d_step()
+        y = (self.noise_rng.integers(0, self.num_classes, self.config.batch_size)
+             if self.num_classes else None)
+        record["loss_g"] = self._g_step(y)
+        if self.G_ema is not None:
+            self._update_ema()
+        self.step += 1
+        return record
+
+    # -- state ---------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        state = {"step": self.step, "config": self.config.to_dict(), "model": self.model_name,
+                 "data_shape": list(self.dataset.data.shape[1:]), "num_classes": self.num_classes,
+                 "G": dict(self.G.state_dict()), "D": dict(self.D.state_dict()),
+                 "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
+                 "noise_rng": self.noise_rng.bit_generator.state,
+                 "global_rng": sg_random.get_state(), "loader": self.loader.state_dict()}
+        if self.G_ema is not None:
+            state["G_ema"] = dict(self.G_ema.state_dict())
+        return state
+
+    def load_state_dict(self, state: dict[str, Any], source: str = "checkpoint") -> None:
+        saved = state.get("config", {})
+        differ = [k for k in RESUME_KEYS if saved.get(k) != getattr(self.config, k)]
+        if differ:
+            detail = ", ".join(f"{k}: {saved.get(k)!r} there, {getattr(self.config, k)!r} here"
+                               for k in differ)
+            raise checkpoint.CheckpointError(f"{source} was made with a different config ({detail})")
+        try:
+            self.G.load_state_dict(state["G"])
+            self.D.load_state_dict(state["D"])
+            if self.G_ema is not None:
+                self.G_ema.load_state_dict(state["G_ema"])
+            self.opt_g.load_state_dict(state["opt_g"])
+            self.opt_d.load_state_dict(state["opt_d"])
+            self.loader.load_state_dict(state["loader"])
+        except (KeyError, ValueError) as e:
+            raise checkpoint.CheckpointError(f"{source} does not fit this run: {e}") from None
+        self.batches = self.loader.batches()
+        self.noise_rng.bit_generator.state = state["noise_rng"]
+        sg_random.set_state(state["global_rng"])
+        self.step = int(state["step"])
+
+    def save_checkpoint(self) -> Path:
+        path = checkpoint.save(checkpoint.checkpoint_path(self.checkpoint_folder, self.step),
+                               self.state_dict())
+        checkpoint.prune(self.checkpoint_folder, self.config.keep_checkpoints)
+        return path
+
+    def resume(self) -> bool:
+        """Load the newest checkpoint of the run folder; False if there is none."""
+        found = checkpoint.list_checkpoints(self.checkpoint_folder)
+        if not found:
+            return False
+        path = found[-1][1]
+        self.load_state_dict(checkpoint.load(path), source=str(path))
+        return True
+
+    # -- sampling ------------------------------------------------------------
+    def sampler(self) -> nn.Module:
+        """The generator to sample from: the EMA one when kept."""
+        return self.G_ema if self.G_ema is not None else self.G
+
+    def generate(self, z: np.ndarray, labels: np.ndarray | None = None) -> np.ndarray:
+        G = self.sampler()
+        G.eval()
+        try:
+            with no_grad():
+                return G(z, labels).data
+        finally:
+            G.train()

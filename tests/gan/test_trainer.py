@@ -1,0 +1,98 @@
+"""The training loop: convergence on ring8, exact resume, the NaN guard, the run folder."""
+import json
+
+import numpy as np
+import pytest
+
+from scratchgan.data import RING8_CENTRES
+from scratchgan.gan import checkpoint
+from scratchgan.gan.config import TrainConfig
+from scratchgan.gan.run import Run
+from scratchgan.gan.trainer import Trainer, TrainingDiverged
+
+
+def ring_config(tmp_path, **kw):
+    base = dict(dataset="ring8", steps=6, batch_size=32, log_every=1, sample_every=1000,
+                checkpoint_every=3, out=str(tmp_path / "run"), progress=False, seed=3)
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+def mean_distance_to_nearest_mode(points):
+    d = np.linalg.norm(points[:, None, :] - RING8_CENTRES[None], axis=-1)
+    return float(d.min(axis=1).mean())
+
+
+def test_short_ring8_run_moves_samples_towards_the_modes(tmp_path):
+    t = Trainer(ring_config(tmp_path, steps=400, lr_g=1e-3, lr_d=1e-3, ema=0.0))
+    before = mean_distance_to_nearest_mode(t.generate(t.fixed_z))
+    for _ in range(400):
+        t.train_step()
+    after = mean_distance_to_nearest_mode(t.generate(t.fixed_z))
+    assert after < 0.5 * before, (before, after)
+
+
+def losses(records):
+    return [(r["step"], r["loss_d"], r["loss_g"]) for r in records]
+
+
+@pytest.mark.parametrize("loss", ["nonsaturating", "wgan-gp"])
+def test_resume_equals_an_uninterrupted_run(tmp_path, loss):
+    whole = Run(ring_config(tmp_path / "a", loss=loss)).run()
+    full = losses(json.loads(l) for l in (tmp_path / "a" / "run" / "metrics.jsonl").read_text().splitlines())
+    Run(ring_config(tmp_path / "b", loss=loss, steps=3)).run()
+    resumed = Run(ring_config(tmp_path / "b", loss=loss), resume=True)
+    assert resumed.resumed and resumed.trainer.step == 3
+    resumed.run()
+    again = losses(json.loads(l) for l in (tmp_path / "b" / "run" / "metrics.jsonl").read_text().splitlines())
+    assert again == full  # exactly equal, not approximately
+    for (name, p), (_, q) in zip(whole.G.named_parameters(), resumed.trainer.G.named_parameters()):
+        np.testing.assert_array_equal(p.data, q.data, err_msg=name)
+
+
+def test_a_run_folder_with_checkpoints_is_never_overwritten(tmp_path):
+    Run(ring_config(tmp_path, steps=3)).run()
+    with pytest.raises(FileExistsError, match="pass --resume"):
+        Run(ring_config(tmp_path, steps=3))
+
+
+def test_nan_loss_stops_with_the_step_and_keeps_the_last_good_checkpoint(tmp_path):
+    t = Trainer(ring_config(tmp_path))
+    t.train_step()
+    t.train_step()
+    good = t.save_checkpoint()
+    next(iter(t.D.parameters())).data[...] = np.nan
+    with pytest.raises(TrainingDiverged, match=r"step 3: loss_d is nan.*ckpt-0000002.npz"):
+        t.train_step()
+    assert checkpoint.list_checkpoints(t.checkpoint_folder) == [(2, good)]
+    assert checkpoint.load(good)["step"] == 2
+
+
+def test_mismatched_checkpoint_is_refused(tmp_path):
+    Run(ring_config(tmp_path, steps=3)).run()
+    with pytest.raises(checkpoint.CheckpointError, match="different config.*loss"):
+        Run(ring_config(tmp_path, steps=6, loss="hinge"), resume=True)
+
+
+def test_run_folder_contents(tmp_path):
+    Run(ring_config(tmp_path, steps=4, sample_every=2)).run()
+    folder = tmp_path / "run"
+    for name in ("config.toml", "metrics.jsonl", "final_grid.png", "curves.png", "grad_norms.png",
+                 "samples/step-0000002.png", "samples/step-0000004.png"):
+        assert (folder / name).stat().st_size > 0, name
+    record = json.loads((folder / "metrics.jsonl").read_text().splitlines()[-1])
+    assert {"step", "loss_d", "loss_g", "d_real", "d_fake", "images_per_s"} <= set(record)
+    assert any(k.startswith("grad_norm/G/") for k in record)
+    assert any(k.startswith("grad_norm/D/") for k in record)
+
+
+@pytest.mark.parametrize("loss,conditional", [("wgan-gp", True), ("hinge", False),
+                                               ("lsgan", False), ("wgan", False),
+                                               ("minimax", True)])
+def test_dcgan_steps_on_digits(tmp_path, loss, conditional):
+    t = Trainer(TrainConfig(loss=loss, conditional=conditional, batch_size=8, ema=0.9,
+                            out=str(tmp_path / "run"), progress=False))
+    for _ in range(2):
+        record = t.train_step()
+    assert np.isfinite(record["loss_d"]) and np.isfinite(record["loss_g"])
+    assert t.generate(t.fixed_z[:4], None if t.fixed_labels is None else t.fixed_labels[:4]).shape == (4, 1, 28, 28)
