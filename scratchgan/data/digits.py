@@ -1,131 +1,210 @@
-"""``digits``: an MNIST-like set of 28x28 handwritten-looking digits, rendered from
-the fonts matplotlib ships and deformed at random, deterministic from a seed.
+"""``digits``: an MNIST-like set of 28x28 handwritten-looking digits, made on the spot.
 
-Each (font, digit) glyph is drawn once at 2x resolution (56 px, the digit's
-larger side 40 px, as MNIST fits digits in a 20 px box of 28). Per sample, all
-vectorised over the batch:
+How a sample is made:
 
-1. stroke width: the glyph is thinned or thickened by a grey-level min/max
-   filter (a few fixed radii, precomputed once per glyph);
-2. an affine map (rotation, anisotropic scale, shear, translation) resamples it
-   bilinearly onto the 28x28 grid;
-3. a Gaussian blur of random width softens the pen, and the result is scaled so
-   its brightest pixel is 1.
+1. Every digit of every font matplotlib ships (:mod:`scratchgan.data.glyphs`)
+   is drawn once at 128x128, thickened or thinned with a max or min filter to a
+   few stroke widths (the same widths for every font, so a bold face and a
+   hairline serif both reach thin and thick pens), and box-averaged to a 32x32
+   "glyph bank".
+2. Each sample picks a glyph and a stroke width, and a random affine map
+   (rotation, shear, scale, aspect, translation) plus a smooth random
+   displacement field (a wobbly hand). Its 28x28 pixels are read from the bank
+   with bilinear interpolation, all samples of a chunk at once.
+3. A Gaussian blur of random width softens the strokes; each image is then
+   stretched so its strokes saturate, like MNIST's.
 
-Images are white strokes on black, stored as uint8 and returned as float32 in
-[-1, 1] (N, 1, 28, 28) with int64 labels, classes balanced.
+As in MNIST, the digit's larger side fills a 20x20 box and its centre of mass
+sits at the centre of the 28x28 frame (before the random translation); strokes
+are white (255) on black (0). The result depends only on (split, seed, n), the
+fonts and :data:`DIGITS_VERSION`, and is cached as .npz (see
+:mod:`scratchgan.data.cache`).
 """
 from __future__ import annotations
 
-import hashlib
-import json
-import os
+import time
 import warnings
-import zipfile
-from pathlib import Path
+from functools import lru_cache
 
+import matplotlib
 import numpy as np
 
+from scratchgan.data import cache
 from scratchgan.data.glyphs import render_digit_glyphs
-from scratchgan.data.imageops import bilinear_sample, gaussian_blur, max_filter, min_filter
+from scratchgan.data.imageops import (bilinear_sample, box_downsample, gaussian_blur, max_filter,
+                                      min_filter)
 
-VERSION = 1
-CANVAS, BOX = 56, 40             # glyph resolution: 2x of 28 and of MNIST's 20 px box
-STROKE_RADII = (-1, 0, 1, 2)     # min (negative) or max filter radius at 56 px
-ROTATION_DEG, SHEAR, SCALE, ASPECT, SHIFT_PX = 14.0, 0.3, (0.8, 1.08), (0.75, 1.1), 1.5
-BLUR_SIGMA = (0.35, 0.9)
-_CHUNK = 4000
+DIGITS_VERSION = "1"
+IMAGE_SIZE = 28
+DIGIT_BOX = 20
+SPLIT_SIZES = {"train": 60000, "test": 10000}
+SPLIT_STREAMS = {"train": 0, "test": 1}
 
-
-def cache_folder() -> Path:
-    """``$SCRATCHGAN_CACHE`` or ``~/.cache/scratchgan``."""
-    return Path(os.environ.get("SCRATCHGAN_CACHE", Path.home() / ".cache" / "scratchgan"))
-
-
-def _stroke_variants() -> np.ndarray:
-    """(len(STROKE_RADII) * fonts * 10, CANVAS, CANVAS): every glyph at every stroke
-    width; glyph g (= font * 10 + digit) at stroke s is entry s * fonts * 10 + g."""
-    glyphs, _ = render_digit_glyphs(CANVAS, BOX)
-    flat = glyphs.reshape(-1, CANVAS, CANVAS)
-    return np.concatenate([min_filter(flat, -r) if r < 0 else max_filter(flat, r) if r else flat
-                           for r in STROKE_RADII])
+_CANVAS = 128                 # glyphs are drawn on a 128x128 canvas ...
+_GLYPH_BOX = 96               # ... with their larger side 96 pixels long,
+_BANK_FACTOR = 4              # then box-averaged to the 32x32 bank.
+_STROKE_WIDTHS = (1.5, 2.0, 2.5, 3.0, 3.6)    # pen widths, in output pixels
+_CHUNK = 4096                 # samples rendered per vectorised pass
 
 
-def _inverse_affines(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """(M, t) per sample, mapping output coordinates (centred, in 28-px units) to
-    glyph coordinates (centred, in 28-px units): src = M @ out + t."""
-    angle = np.deg2rad(rng.uniform(-ROTATION_DEG, ROTATION_DEG, n))
-    shear = rng.uniform(-SHEAR, SHEAR, n)
-    scale = rng.uniform(*SCALE, n)
-    aspect = rng.uniform(*ASPECT, n)
+def _stroke_width(glyphs: np.ndarray) -> np.ndarray:
+    """Mean stroke width of each glyph (G, H, W) in pixels: 2 * ink area / outline length."""
+    area = glyphs.sum(axis=(1, 2))
+    outline = (np.abs(np.diff(glyphs, axis=1)).sum(axis=(1, 2))
+               + np.abs(np.diff(glyphs, axis=2)).sum(axis=(1, 2)))
+    # The summed |differences| along the two axes overestimate a curve's length by
+    # 4/pi on average over directions.
+    return 2 * area / (outline * np.pi / 4)
+
+
+@lru_cache(maxsize=1)
+def glyph_bank() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The bank every sample is read from.
+
+    Returns ``(bank, digit, centre)``: bank float32 (G, S, 32, 32) holds glyph g at
+    stroke width ``_STROKE_WIDTHS[s]``; ``digit[g]`` is its digit; ``centre[g, s]``
+    its centre of mass (row, column) in bank pixels. Cached per process.
+    """
+    glyphs, _ = render_digit_glyphs(_CANVAS, _GLYPH_BOX)
+    fonts = glyphs.shape[0]
+    glyphs = glyphs.reshape(fonts * 10, _CANVAS, _CANVAS)
+    digit = np.tile(np.arange(10), fonts)
+    width = _stroke_width(glyphs)
+    pixels_per_output_pixel = _GLYPH_BOX / DIGIT_BOX
+    target = np.array(_STROKE_WIDTHS) * pixels_per_output_pixel
+    # Dilating by r widens a stroke by 2r; eroding never goes past a third of the
+    # mean width, or a serif font's hairlines would vanish.
+    radius = np.rint((target[None, :] - width[:, None]) / 2).astype(int)
+    radius = np.maximum(radius, -np.floor(width / 6).astype(int)[:, None])
+    bank = np.zeros((glyphs.shape[0], len(target), _CANVAS // _BANK_FACTOR, _CANVAS // _BANK_FACTOR),
+                    dtype=np.float32)
+    for r in np.unique(radius):
+        morphed = max_filter(glyphs, r) if r > 0 else min_filter(glyphs, -r)
+        small = box_downsample(morphed, _BANK_FACTOR)
+        g, s = np.nonzero(radius == r)
+        bank[g, s] = small[g]
+    mass = bank.sum(axis=(2, 3))
+    rows = np.arange(bank.shape[2], dtype=np.float32)
+    centre = np.stack([(bank.sum(axis=3) * rows).sum(axis=2) / mass,
+                       (bank.sum(axis=2) * rows).sum(axis=2) / mass], axis=-1)
+    return bank, digit, centre
+
+
+def _random_maps(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Per-sample 2x2 maps from output offsets (row, column) to bank offsets: (n, 2, 2).
+
+    The forward map (bank to output) is rotation @ shear @ diag(height, width
+    scale) times the bank-to-output size ratio; this returns its inverse.
+    """
+    angle = np.clip(rng.normal(0.0, np.deg2rad(9), n), -np.deg2rad(22), np.deg2rad(22))
+    shear = np.clip(rng.normal(0.0, 0.18, n), -0.4, 0.4)
+    scale = rng.uniform(0.8, 1.0, n)
+    aspect = np.exp(np.clip(rng.normal(0.0, 0.15, n), -0.35, 0.35))
+    size_ratio = (_GLYPH_BOX / _BANK_FACTOR) / DIGIT_BOX
     cos, sin = np.cos(angle), np.sin(angle)
-    # forward map A = R(angle) @ Shear @ diag(scale * aspect, scale), on (x, y)
-    a11, a12 = scale * aspect * cos, scale * (shear * cos - sin)
-    a21, a22 = scale * aspect * sin, scale * (shear * sin + cos)
-    det = a11 * a22 - a12 * a21
-    M = np.stack([np.stack([a22, -a12], -1), np.stack([-a21, a11], -1)], -2) / det[:, None, None]
-    shift = rng.uniform(-SHIFT_PX, SHIFT_PX, (n, 2))
-    t = -np.einsum("nij,nj->ni", M, shift)
-    return M, t
+    unrotate = np.stack([np.stack([cos, sin], -1), np.stack([-sin, cos], -1)], -2)
+    # Shear slants the column with the row: column' = column - shear * row.
+    unshear = np.stack([np.stack([np.ones(n), np.zeros(n)], -1),
+                        np.stack([-shear, np.ones(n)], -1)], -2)
+    unscale = np.zeros((n, 2, 2))
+    unscale[:, 0, 0] = size_ratio / scale
+    unscale[:, 1, 1] = size_ratio / (scale * aspect)
+    return unscale @ unshear @ unrotate
 
 
-def _render(variants: np.ndarray, labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """uint8 images (n, 28, 28) of the given labels."""
-    n = len(labels)
-    glyphs_per_stroke = len(variants) // len(STROKE_RADII)
-    glyph = rng.integers(0, glyphs_per_stroke // 10, n) * 10 + labels
-    which = rng.integers(0, len(STROKE_RADII), n) * glyphs_per_stroke + glyph
-    M, t = _inverse_affines(rng, n)
-    sigma = rng.uniform(*BLUR_SIGMA, n)
-    grid = np.arange(28) + 0.5 - 14                                # pixel centres, centred
-    gy, gx = np.meshgrid(grid, grid, indexing="ij")
-    out_xy = np.stack([gx.ravel(), gy.ravel()])                    # (2, 784)
-    src = np.einsum("nij,jp->nip", M, out_xy) + t[:, :, None]      # (n, 2, 784)
-    to_px = CANVAS / 28
-    xs, ys = src[:, 0] * to_px + CANVAS / 2 - 0.5, src[:, 1] * to_px + CANVAS / 2 - 0.5
-    images = gaussian_blur(bilinear_sample(variants, which, ys, xs).reshape(n, 28, 28), sigma)
-    images /= np.maximum(images.max(axis=(1, 2), keepdims=True), 1e-6)
-    return np.round(np.clip(images, 0, 1) * 255).astype(np.uint8)
+def _wobble(rng: np.random.Generator, n: int, grid: int = 4) -> np.ndarray:
+    """Smooth random displacements of the 28x28 output pixels, in pixels: (n, 2, 784).
+
+    Random offsets on a coarse grid x grid lattice spanning the frame, spread to
+    every pixel by bilinear interpolation.
+    """
+    amplitude = rng.uniform(0.0, 0.9, (n, 1, 1, 1))
+    coarse = (rng.standard_normal((n, 2, grid, grid)) * amplitude).astype(np.float32)
+    position = np.arange(IMAGE_SIZE, dtype=np.float32) * (grid - 1) / (IMAGE_SIZE - 1)
+    rows = np.broadcast_to(np.repeat(position, IMAGE_SIZE), (2 * n, IMAGE_SIZE ** 2))
+    cols = np.broadcast_to(np.tile(position, IMAGE_SIZE), (2 * n, IMAGE_SIZE ** 2))
+    return bilinear_sample(coarse.reshape(2 * n, grid, grid), rows, cols).reshape(n, 2, -1)
 
 
-def generate(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """(uint8 images (n, 28, 28), int64 labels (n,)), balanced classes, from ``seed``."""
-    rng = np.random.default_rng([seed, 2024])
-    labels = rng.permutation(np.arange(n) % 10).astype(np.int64)
-    variants = _stroke_variants()
-    images = np.empty((n, 28, 28), np.uint8)
+def _render_chunk(rng: np.random.Generator, labels: np.ndarray) -> np.ndarray:
+    """Images (n, 28, 28) uint8 of the given digit labels."""
+    bank, digit, centre = glyph_bank()
+    n = labels.shape[0]
+    fonts = bank.shape[0] // 10
+    glyph = rng.integers(0, fonts, n) * 10 + labels
+    assert np.array_equal(digit[glyph], labels)
+    width = rng.integers(0, bank.shape[1], n)
+    maps = _random_maps(rng, n)
+    shift = np.clip(rng.normal(0.0, 0.7, (n, 2)), -2.0, 2.0)
+
+    pixel = np.arange(IMAGE_SIZE, dtype=np.float64) - (IMAGE_SIZE - 1) / 2
+    offsets = np.stack([np.repeat(pixel, IMAGE_SIZE), np.tile(pixel, IMAGE_SIZE)])  # (2, 784)
+    offsets = offsets[None] - shift[:, :, None] + _wobble(rng, n)
+    source = maps @ offsets + centre[glyph, width][:, :, None]
+    images = bilinear_sample(bank[glyph, width], source[:, 0], source[:, 1])
+    images = gaussian_blur(images.reshape(n, IMAGE_SIZE, IMAGE_SIZE), rng.uniform(0.35, 0.75, n))
+    peak = images.max(axis=(1, 2), keepdims=True)
+    images = np.clip(images / np.maximum(peak, 1e-6) * 1.35, 0.0, 1.0)
+    return np.rint(images * 255).astype(np.uint8)
+
+
+def make_digits(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Draw ``n`` digit images with balanced labels, no cache.
+
+    Returns ``(images, labels)``: uint8 (n, 28, 28), 0 background and 255 ink, and
+    int64 (n,) in 0..9 with every class count within one of n / 10.
+    """
+    if n < 1:
+        raise ValueError(f"n must be at least 1, got {n}")
+    labels = rng.permutation(np.arange(n, dtype=np.int64) % 10)
+    images = np.empty((n, IMAGE_SIZE, IMAGE_SIZE), dtype=np.uint8)
     for start in range(0, n, _CHUNK):
         stop = min(start + _CHUNK, n)
-        images[start:stop] = _render(variants, labels[start:stop], rng)
+        images[start:stop] = _render_chunk(rng, labels[start:stop])
     return images, labels
 
 
-def _cache_path(n: int, seed: int) -> Path:
-    params = {"version": VERSION, "n": n, "seed": seed, "canvas": CANVAS, "box": BOX,
-              "fonts": render_digit_glyphs(CANVAS, BOX)[1],
-              "strokes": STROKE_RADII, "rotation": ROTATION_DEG, "shear": SHEAR, "scale": SCALE,
-              "aspect": ASPECT, "shift": SHIFT_PX, "blur": BLUR_SIGMA}
-    key = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:16]
-    return cache_folder() / f"digits-{key}.npz"
+def _valid(arrays: dict[str, np.ndarray], n: int) -> bool:
+    """Whether cached arrays have the shapes, dtypes and label range of n digits."""
+    images, labels = arrays.get("images"), arrays.get("labels")
+    return (images is not None and labels is not None
+            and images.shape == (n, IMAGE_SIZE, IMAGE_SIZE) and images.dtype == np.uint8
+            and labels.shape == (n,) and labels.dtype == np.int64
+            and bool(np.all((labels >= 0) & (labels <= 9))))
 
 
-def load_digits(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """``generate(n, seed)``, from the cache when there, else generated and cached
-    (written atomically; a corrupted cache file is regenerated with a warning)."""
-    path = _cache_path(n, seed)
-    if path.exists():
-        try:
-            with np.load(path, allow_pickle=False) as f:
-                images, labels = f["images"], f["labels"]
-            if images.shape == (n, 28, 28) and labels.shape == (n,):
-                return images, labels
-            raise ValueError(f"shapes {images.shape}, {labels.shape}")
-        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:
-            warnings.warn(f"digits cache {path} is unreadable ({e}); regenerating it")
-    images, labels = generate(n, seed)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as fh:
-        np.savez(fh, images=images, labels=labels)
-    os.replace(tmp, path)
+def load_digits(split: str = "train", seed: int = 0, n: int | None = None,
+                verbose: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """The digits of one split, from the cache or freshly made (then cached).
+
+    ``split`` is "train" (60000 by default) or "test" (10000); the two draw from
+    different random streams of the same ``seed``. Returns uint8 images
+    (n, 28, 28) and int64 labels (n,). A cache file that cannot be read or holds
+    the wrong arrays is replaced, with a warning. ``verbose`` prints where the
+    data came from and how long it took.
+    """
+    if split not in SPLIT_SIZES:
+        raise ValueError(f"unknown split {split!r}; expected one of {sorted(SPLIT_SIZES)}")
+    n = SPLIT_SIZES[split] if n is None else int(n)
+    _, fonts = render_digit_glyphs(_CANVAS, _GLYPH_BOX)
+    params = {"dataset": "digits", "version": DIGITS_VERSION, "split": split, "seed": int(seed),
+              "n": n, "fonts": list(fonts), "matplotlib": matplotlib.__version__}
+    path = cache.cache_path(f"digits-{split}-n{n}-seed{seed}", params)
+    start = time.perf_counter()
+    try:
+        arrays = cache.read_arrays(path)
+        if arrays is not None and not _valid(arrays, n):
+            raise ValueError(f"cache file {path} does not hold {n} digit images and labels")
+    except ValueError as error:
+        warnings.warn(f"{error}; regenerating it", RuntimeWarning, stacklevel=2)
+        arrays = None
+    if arrays is not None:
+        if verbose:
+            print(f"digits {split}: {n} images from {path} in {time.perf_counter() - start:.2f} s")
+        return arrays["images"], arrays["labels"]
+    rng = np.random.default_rng([int(seed), SPLIT_STREAMS[split]])
+    images, labels = make_digits(n, rng)
+    cache.write_arrays(path, {"images": images, "labels": labels})
+    if verbose:
+        print(f"digits {split}: made {n} images in {time.perf_counter() - start:.2f} s, cached at {path}")
     return images, labels

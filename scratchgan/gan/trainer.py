@@ -7,7 +7,8 @@ One step (one generator update):
         L_D = d_loss(D(x, y), D(fake, y)) [+ lambda GP] [+ gamma/2 R1];  Adam step on D
         (WGAN: clip D's weights to [-c, c])
     fake <- G(z', y);  L_G = g_loss(D(fake, y));  Adam step on G (D's weights frozen)
-    G_ema <- decay G_ema + (1 - decay) G    (parameters and batch-norm statistics)
+    G_ema <- d G_ema + (1 - d) G, d = min(ema, (1 + t) / (10 + t))  (warm-up; the
+             batch-norm statistics are copied from G)
 
 Every random draw comes from generators whose states the checkpoints hold (the
 noise generator, the data loader's, the global one), so on CPU a resumed run
@@ -182,7 +183,9 @@ class Trainer:
         return value
 
     def _update_ema(self) -> None:
-        decay = self.config.ema
+        """G_ema <- d G_ema + (1 - d) G with d = min(ema, (1 + t) / (10 + t)) at step t: the
+        warm-up keeps the average from being dominated by the initial weights early on."""
+        decay = min(self.config.ema, (1 + self.step) / (10 + self.step))
         ema_state = dict(self.G_ema.named_parameters())
         for name, p in self.G.named_parameters():
             e = ema_state[name].data

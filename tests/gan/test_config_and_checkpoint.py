@@ -15,7 +15,7 @@ def test_toml_then_overrides(tmp_path):
     f = tmp_path / "run.toml"
     f.write_text('loss = "hinge"\nbatch_size = 32\nlr_d = 4e-4\n')
     c = make_config(f, batch_size=16, steps=None)
-    assert (c.loss, c.batch_size, c.lr_d, c.steps) == ("hinge", 16, 4e-4, 1000)
+    assert (c.loss, c.batch_size, c.lr_d, c.steps) == ("hinge", 16, 4e-4, 1500)
 
 
 def test_toml_round_trip(tmp_path):
