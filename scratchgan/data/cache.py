@@ -3,14 +3,15 @@
 The folder is ``$SCRATCHGAN_CACHE`` when set, else ``~/.cache/scratchgan``.
 Files are written to a temporary name and renamed into place, so a crash or a
 second process never leaves a half-written file under the final name; a file
-that cannot be read back is reported by :func:`read_arrays` returning None.
+that cannot be read back makes :func:`read_arrays` raise ValueError, which the
+caller answers by making the data again.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import os
-import tempfile
+import secrets
 import zipfile
 from pathlib import Path
 
@@ -34,13 +35,15 @@ def cache_path(prefix: str, params: dict) -> Path:
 def write_arrays(path: Path, arrays: dict[str, np.ndarray]) -> None:
     """Save arrays as an uncompressed .npz at ``path``, atomically."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+    # A unique name beside the target (same file system, so the rename is atomic);
+    # open() rather than mkstemp so the file gets the usual umask permissions.
+    temp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:
-        with os.fdopen(handle, "wb") as file:
+        with open(temp, "xb") as file:
             np.savez(file, **arrays)
         os.replace(temp, path)
     except BaseException:
-        os.unlink(temp)
+        temp.unlink(missing_ok=True)
         raise
 
 

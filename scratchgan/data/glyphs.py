@@ -17,16 +17,21 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.patches import PathPatch
 from matplotlib.textpath import TextPath
+from matplotlib.transforms import Affine2D
 
-# Regular, bold and slanted faces of the families with plain lining digits
-# (DejaVu Sans Mono is left out: its dotted zero reads as a theta).
+# Regular, bold and slanted faces of the families with plain lining digits.
 # (cmmi10's digits are old-style figures that hang below the line: left out.)
 DIGIT_FONT_FILES = (
     "DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSans-Oblique.ttf", "DejaVuSans-BoldOblique.ttf",
     "DejaVuSerif.ttf", "DejaVuSerif-Bold.ttf", "DejaVuSerif-Italic.ttf", "DejaVuSerif-BoldItalic.ttf",
+    "DejaVuSansMono.ttf", "DejaVuSansMono-Bold.ttf", "DejaVuSansMono-Oblique.ttf",
+    "DejaVuSansMono-BoldOblique.ttf",
     "STIXGeneral.ttf", "STIXGeneralBol.ttf", "STIXGeneralItalic.ttf", "STIXGeneralBolIta.ttf",
-    "cmr10.ttf", "cmb10.ttf", "cmti10.ttf", "cmss10.ttf",
+    "cmr10.ttf", "cmb10.ttf", "cmti10.ttf", "cmss10.ttf", "cmtt10.ttf",
 )
+# Glyphs no hand writes: DejaVu Sans Mono's zero has a dot inside (it reads as a theta).
+UNHANDWRITTEN_GLYPHS = frozenset((stem, 0) for stem in (
+    "DejaVuSansMono", "DejaVuSansMono-Bold", "DejaVuSansMono-Oblique", "DejaVuSansMono-BoldOblique"))
 
 
 def font_folder() -> Path:
@@ -44,31 +49,35 @@ def available_digit_fonts() -> tuple[Path, ...]:
 
 
 @lru_cache(maxsize=4)
-def render_digit_glyphs(canvas: int, box: int) -> tuple[np.ndarray, tuple[str, ...]]:
-    """Every digit in every available font as white ink on black.
+def render_digit_glyphs(canvas: int, box: int) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    """Every digit in every available font, white ink on black, minus :data:`UNHANDWRITTEN_GLYPHS`.
 
-    Returns ``(glyphs, font_names)``: glyphs is float32 (F, 10, canvas, canvas) in
-    [0, 1] with ``glyphs[f, d]`` the digit d in font f, its larger side ``box``
-    pixels long and its bounding box centred on the canvas. Cached per process.
+    Returns ``(glyphs, digits, fonts)``: glyphs float32 (G, canvas, canvas) in
+    [0, 1], each glyph's larger side ``box`` pixels long and its bounding box
+    centred on the canvas; digits int64 (G,) says which digit each one is, fonts
+    (G,) which font file (its stem) drew it. Cached per process.
     """
-    fonts = available_digit_fonts()
     figure = Figure(figsize=(1, 1), dpi=canvas, facecolor="black")
     FigureCanvasAgg(figure)
     axes = figure.add_axes((0, 0, 1, 1))
     axes.set_axis_off()
     axes.set_xlim(0, canvas)
     axes.set_ylim(0, canvas)
-    glyphs = np.zeros((len(fonts), 10, canvas, canvas), dtype=np.float32)
-    for f, font in enumerate(fonts):
+    glyphs, digits, fonts = [], [], []
+    for font in available_digit_fonts():
         prop = FontProperties(fname=str(font))
         for digit in range(10):
+            if (font.stem, digit) in UNHANDWRITTEN_GLYPHS:
+                continue
             path = TextPath((0, 0), str(digit), size=1, prop=prop)
             (x0, y0), (x1, y1) = path.get_extents().get_points()
             scale = box / max(x1 - x0, y1 - y0)
             shift = (canvas - scale * np.array([x1 - x0, y1 - y0])) / 2 - scale * np.array([x0, y0])
-            placed = path.transformed(matplotlib.transforms.Affine2D().scale(scale).translate(*shift))
+            placed = path.transformed(Affine2D().scale(scale).translate(*shift))
             patch = axes.add_patch(PathPatch(placed, facecolor="white", edgecolor="none", lw=0))
             figure.canvas.draw()
-            glyphs[f, digit] = np.asarray(figure.canvas.buffer_rgba())[:, :, 0] / np.float32(255)
+            glyphs.append(np.asarray(figure.canvas.buffer_rgba())[:, :, 0] / np.float32(255))
             patch.remove()
-    return glyphs, tuple(font.stem for font in fonts)
+            digits.append(digit)
+            fonts.append(font.stem)
+    return np.stack(glyphs).astype(np.float32), np.array(digits, dtype=np.int64), tuple(fonts)

@@ -1,7 +1,7 @@
 """Batch image operations in plain NumPy, used to render the digits dataset.
 
-Every function works on a batch of grayscale images shaped (N, H, W) and is
-vectorised over the batch: one call transforms N images with per-image
+The image functions work on a batch of grayscale images shaped (N, H, W) and
+are vectorised over the batch: one call transforms N images with per-image
 parameters, no Python loop over images.
 """
 from __future__ import annotations
@@ -14,21 +14,36 @@ def bilinear_sample(bank: np.ndarray, which: np.ndarray, ys: np.ndarray,
     """Read image ``which[n]`` of ``bank`` (B, H, W) at real-valued pixel coordinates
     (ys[n], xs[n]), both (N, P); pixel (i, j) sits at coordinate (i, j).
 
-    A point between pixels mixes its four neighbours with bilinear weights; the
-    bank is padded with one ring of zeros, so points outside read as 0. Indexes
-    the bank in place (no per-sample copy of the images). Returns (N, P) float32.
+    A point between pixels mixes its four neighbours with bilinear weights. The
+    bank is framed with zeros (one ring above and left, two below and right) and
+    every coordinate is clamped into the frame, so points outside the image read
+    as 0 without any masking, and the bank is indexed in place (no per-sample
+    copy of its images). Returns (N, P) float32.
     """
-    b, h, w = bank.shape
-    padded = np.pad(bank.astype(np.float32, copy=False), ((0, 0), (1, 1), (1, 1))).reshape(-1)
-    ys = np.clip(ys + 1, 0, h).astype(np.float32)   # +1: the zero ring; clip onto it
-    xs = np.clip(xs + 1, 0, w).astype(np.float32)
+    _, h, w = bank.shape
+    row = w + 3
+    framed = np.pad(bank.astype(np.float32, copy=False), ((0, 0), (1, 2), (1, 2))).reshape(-1)
+    ys = np.clip(ys + 1, 0, h + 1).astype(np.float32)
+    xs = np.clip(xs + 1, 0, w + 1).astype(np.float32)
     y0, x0 = np.floor(ys), np.floor(xs)
     wy, wx = ys - y0, xs - x0
-    top = (which.astype(np.int64) * ((h + 2) * (w + 2)))[:, None] + y0.astype(np.int64) * (w + 2) \
-        + x0.astype(np.int64)
-    row = w + 2
-    return ((1 - wy) * ((1 - wx) * padded[top] + wx * padded[top + 1])
-            + wy * ((1 - wx) * padded[top + row] + wx * padded[top + row + 1]))
+    top_left = ((np.asarray(which, dtype=np.int64) * ((h + 3) * row))[:, None]
+                + y0.astype(np.int64) * row + x0.astype(np.int64))
+    top = (1 - wx) * framed[top_left] + wx * framed[top_left + 1]
+    bottom = (1 - wx) * framed[top_left + row] + wx * framed[top_left + row + 1]
+    return (1 - wy) * top + wy * bottom
+
+
+def linear_resize_matrix(size_in: int, size_out: int) -> np.ndarray:
+    """The (size_out, size_in) matrix of 1-D linear interpolation whose end points
+    meet the input's end points; ``M @ image @ M.T`` resizes a square image."""
+    position = np.arange(size_out) * (size_in - 1) / (size_out - 1)
+    left = np.minimum(np.floor(position).astype(np.int64), size_in - 2)
+    weight = position - left
+    matrix = np.zeros((size_out, size_in))
+    matrix[np.arange(size_out), left] = 1 - weight
+    matrix[np.arange(size_out), left + 1] = weight
+    return matrix
 
 
 def _shifted(images: np.ndarray, shift: int, axis: int, fill: float) -> np.ndarray:
@@ -111,3 +126,11 @@ def gaussian_blur(images: np.ndarray, sigma) -> np.ndarray:
             blurred += taps[:, k, None, None] * _shifted(out, offset, axis, 0.0)
         out = blurred
     return out
+
+
+def box_downsample(images: np.ndarray, factor: int) -> np.ndarray:
+    """Average non-overlapping factor x factor blocks: (N, H, W) -> (N, H/f, W/f)."""
+    n, h, w = images.shape
+    if h % factor or w % factor:
+        raise ValueError(f"image size {h}x{w} is not a multiple of {factor}")
+    return images.reshape(n, h // factor, factor, w // factor, factor).mean(axis=(2, 4))

@@ -1,74 +1,136 @@
-"""Batching with exact resume: the loader's whole state is plain numbers and a
-generator state, so a resumed run sees the very batches an uninterrupted one would."""
+"""Mini-batches of in-memory arrays, with a state that resumes a run exactly.
+
+The loader's whole state is the epoch, how many batches of it were handed out,
+and the state of the generator just before it drew this epoch's permutation:
+plain numbers and a JSON-able dict. Saved with a checkpoint and loaded into a
+fresh loader, it makes the resumed run see the very batches an uninterrupted
+run would have seen.
+"""
 from __future__ import annotations
 
 from typing import Any, Iterator
 
 import numpy as np
 
+Batch = tuple[np.ndarray, ...]
+
+
+def _as_arrays(source: Any) -> tuple[np.ndarray, ...]:
+    """The arrays to batch: a Dataset's (data, labels) or (data,), one array, or a sequence."""
+    if hasattr(source, "data") and hasattr(source, "labels"):
+        arrays = (source.data,) if source.labels is None else (source.data, source.labels)
+    elif isinstance(source, np.ndarray):
+        arrays = (source,)
+    elif isinstance(source, (tuple, list)) and source:
+        arrays = tuple(source)
+    else:
+        raise TypeError("DataLoader takes a Dataset, an array, or a non-empty tuple of arrays; "
+                        f"got {type(source).__name__}")
+    arrays = tuple(np.asarray(a) for a in arrays)
+    if any(a.ndim == 0 for a in arrays):
+        raise ValueError("every array needs a leading sample axis; got a 0-d array")
+    lengths = [len(a) for a in arrays]
+    if len(set(lengths)) != 1:
+        raise ValueError(f"arrays differ in length along axis 0: {lengths}")
+    if lengths[0] == 0:
+        raise ValueError("cannot batch an empty dataset")
+    return arrays
+
 
 class DataLoader:
-    """Batches of ``source`` (a tuple of arrays, or a Dataset: its data and labels)
-    along axis 0. Each epoch draws a fresh permutation from the loader's own
-    generator (``shuffle``); ``drop_last`` drops the incomplete final batch.
+    """Batches of ``dataset_or_arrays`` along axis 0, as tuples ``(x, labels)`` or ``(x,)``.
+
+    Each epoch visits the samples in a fresh random order (``shuffle``) drawn
+    from the loader's own generator, seeded by ``seed``; ``drop_last`` leaves
+    out the final batch when it would be short.
+
+    ``for batch in loader`` yields the rest of the current epoch, and the next
+    loop starts the next epoch; ``loader.batches()`` never stops, going from
+    epoch to epoch (for step-based training). Both continue from where the
+    loader stands: the position lives in the loader, not in the iterator.
     """
 
-    def __init__(self, source: Any, batch_size: int, shuffle: bool = True,
+    def __init__(self, dataset_or_arrays: Any, batch_size: int, shuffle: bool = True,
                  drop_last: bool = True, seed: int = 0) -> None:
-        if isinstance(source, (tuple, list)):
-            arrays = source
-        elif getattr(source, "labels", None) is None:
-            arrays = (source.data,)
-        else:
-            arrays = (source.data, source.labels)
-        self.arrays = tuple(np.asarray(a) for a in arrays)
-        self.n = len(self.arrays[0])
-        if any(len(a) != self.n for a in self.arrays):
-            raise ValueError(f"arrays differ in length: {[len(a) for a in self.arrays]}")
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
-        if drop_last and batch_size > self.n:
-            raise ValueError(f"batch_size {batch_size} exceeds the {self.n} samples: with "
-                             "drop_last no batch would remain")
-        self.batch_size, self.shuffle, self.drop_last = batch_size, shuffle, drop_last
-        self.rng = np.random.default_rng([seed, 3])
-        self.epoch, self.position = 0, 0
-        self._start_epoch()
-
-    def _start_epoch(self) -> None:
-        self._rng_state_at_epoch_start = self.rng.bit_generator.state
-        self._order = self.rng.permutation(self.n) if self.shuffle else np.arange(self.n)
+        self.arrays = _as_arrays(dataset_or_arrays)
+        self.num_samples = len(self.arrays[0])
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
+                or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        if drop_last and batch_size > self.num_samples:
+            raise ValueError(f"batch_size {batch_size} is larger than the dataset's "
+                             f"{self.num_samples} samples: with drop_last=True no batch would "
+                             "remain (use a smaller batch or drop_last=False)")
+        self.batch_size = int(batch_size)
+        self.shuffle = bool(shuffle)
+        self.drop_last = bool(drop_last)
+        self._rng = np.random.default_rng(seed)
+        self._start_epoch(0)
 
     def __len__(self) -> int:
-        return self.n // self.batch_size if self.drop_last else -(-self.n // self.batch_size)
+        """Batches per epoch."""
+        if self.drop_last:
+            return self.num_samples // self.batch_size
+        return -(-self.num_samples // self.batch_size)
 
-    def _epoch_done(self) -> bool:
-        left = self.n - self.position
-        return left <= 0 or (self.drop_last and left < self.batch_size)
+    @property
+    def epoch(self) -> int:
+        """The epoch the next batch comes from, counting from 0."""
+        return self._epoch
 
-    def _take(self) -> tuple[np.ndarray, ...]:
-        index = self._order[self.position:self.position + self.batch_size]
-        self.position += self.batch_size
-        return tuple(a[index] for a in self.arrays)
+    @property
+    def position(self) -> int:
+        """How many batches of the current epoch have been handed out."""
+        return self._position
 
-    def __iter__(self) -> Iterator[tuple[np.ndarray, ...]]:
-        """The rest of the current epoch; the next iteration starts a new one."""
-        while not self._epoch_done():
-            yield self._take()
-        self.epoch, self.position = self.epoch + 1, 0
-        self._start_epoch()
+    def _start_epoch(self, epoch: int) -> None:
+        self._epoch_rng_state = self._rng.bit_generator.state
+        self._order = (self._rng.permutation(self.num_samples) if self.shuffle
+                       else np.arange(self.num_samples))
+        self._epoch = epoch
+        self._position = 0
 
-    def batches(self) -> Iterator[tuple[np.ndarray, ...]]:
-        """Batches without end, epoch after epoch (for step-based training)."""
+    def _next_batch(self) -> Batch:
+        start = self._position * self.batch_size
+        index = self._order[start:start + self.batch_size]
+        batch = tuple(a[index] for a in self.arrays)
+        self._position += 1
+        if self._position == len(self):
+            self._start_epoch(self._epoch + 1)
+        return batch
+
+    def __iter__(self) -> Iterator[Batch]:
+        """The remaining batches of the current epoch."""
+        epoch = self._epoch
+        while self._epoch == epoch:
+            yield self._next_batch()
+
+    def batches(self) -> Iterator[Batch]:
+        """Batches without end, epoch after epoch, each epoch reshuffled."""
         while True:
-            yield from self
+            yield self._next_batch()
 
     def state_dict(self) -> dict[str, Any]:
-        """Epoch, position, and the generator state this epoch's permutation came from."""
-        return {"epoch": self.epoch, "position": self.position,
-                "rng": self._rng_state_at_epoch_start}
+        """Where the loader stands, as JSON-able plain values."""
+        return {"epoch": self._epoch, "position": self._position,
+                "epoch_rng_state": self._epoch_rng_state,
+                "num_samples": self.num_samples, "batch_size": self.batch_size,
+                "shuffle": self.shuffle, "drop_last": self.drop_last}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.rng.bit_generator.state = state["rng"]
-        self._start_epoch()
-        self.epoch, self.position = int(state["epoch"]), int(state["position"])
+        """Continue from a :meth:`state_dict` of a loader over the same data and settings."""
+        mine = self.state_dict()
+        missing = sorted(set(mine) - set(state))
+        if missing:
+            raise ValueError(f"DataLoader state lacks {missing}")
+        differing = [f"{key}: saved {state[key]!r}, here {mine[key]!r}"
+                     for key in ("num_samples", "batch_size", "shuffle", "drop_last")
+                     if state[key] != mine[key]]
+        if differing:
+            raise ValueError("DataLoader state is from a different setup: " + "; ".join(differing))
+        position = int(state["position"])
+        if not 0 <= position < len(self):
+            raise ValueError(f"DataLoader state position {position} is outside 0..{len(self) - 1}")
+        self._rng.bit_generator.state = state["epoch_rng_state"]
+        self._start_epoch(int(state["epoch"]))
+        self._position = position

@@ -1,0 +1,125 @@
+"""Curves of a training run against the step: losses, D outputs, gradient norms.
+
+A run logs one dict per logged step (``{"step": 100, "loss_d": 1.2, ...}``); a
+key may be missing from some records (a value logged less often), and missing,
+NaN or infinite values leave a gap rather than an error.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from scratchgan.viz.files import save_figure
+
+Records = Sequence[dict[str, Any]]
+
+
+def _series(records: Records, key: str, positive: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """(steps, values) of the records that hold a finite ``key`` (and > 0 if ``positive``).
+
+    A record without "step" counts as step = its index.
+    """
+    steps, values = [], []
+    for index, record in enumerate(records):
+        value = record.get(key)
+        if value is None:
+            continue
+        value = float(value)
+        if np.isfinite(value) and (value > 0 or not positive):
+            steps.append(float(record.get("step", index)))
+            values.append(value)
+    return np.array(steps), np.array(values)
+
+
+def _moving_average(values: np.ndarray, window: int) -> np.ndarray:
+    """The mean of each value and up to ``window - 1`` values before it."""
+    total = np.cumsum(np.concatenate([[0.0], values]))
+    start = np.maximum(np.arange(1, len(values) + 1) - window, 0)
+    return (total[1:] - total[start]) / (np.arange(1, len(values) + 1) - start)
+
+
+def _plot_curve(axes: Axes, steps: np.ndarray, values: np.ndarray, label: str) -> None:
+    """The raw curve, faint, under its moving average once there are enough points;
+    nothing when there are no points."""
+    if len(values) == 0:
+        return
+    if len(values) < 50:
+        axes.plot(steps, values, label=label)
+        return
+    (raw,) = axes.plot(steps, values, alpha=0.25, linewidth=0.8)
+    axes.plot(steps, _moving_average(values, len(values) // 50), color=raw.get_color(), label=label)
+
+
+def _legend_or_note(axes: Axes, message: str, fontsize: int = 8, ncol: int = 1) -> None:
+    """A legend when the panel has curves, else ``message`` in its middle."""
+    if axes.lines:
+        axes.legend(fontsize=fontsize, ncol=ncol)
+    else:
+        axes.text(0.5, 0.5, message, ha="center", va="center", transform=axes.transAxes,
+                  color="gray")
+
+
+def plot_training_curves(records: Records, path: str | Path) -> Path:
+    """Write the losses (left) and mean D(x), D(G(z)) (right) against the step.
+
+    Keys: "loss_d", "loss_g" and any other "loss*" key (say "loss_gp") on the
+    left; "d_real" (D on real data) and "d_fake" (D on generated data) on the
+    right. Curves with 50 or more points are drawn with a moving average.
+    """
+    loss_keys = ["loss_d", "loss_g"] + sorted({key for record in records for key in record
+                                               if key.startswith("loss") and key not in
+                                               ("loss_d", "loss_g")})
+    figure = Figure(figsize=(11, 4))
+    losses, outputs = figure.subplots(1, 2)
+    for key in loss_keys:
+        _plot_curve(losses, *_series(records, key), key)
+    for key, label in (("d_real", "D(x), real"), ("d_fake", "D(G(z)), generated")):
+        _plot_curve(outputs, *_series(records, key), label)
+    losses.set_title("losses")
+    outputs.set_title("discriminator output on real and generated data")
+    for axes in (losses, outputs):
+        axes.set_xlabel("step")
+        axes.grid(alpha=0.3)
+        _legend_or_note(axes, "nothing logged yet")
+    figure.tight_layout()
+    return save_figure(figure, path)
+
+
+def _networks(records: Records) -> dict[str, list[str]]:
+    """Keys "grad_norm/<network>/<layer>" grouped by network: G first, then D, then the rest."""
+    keys: dict[str, list[str]] = {}
+    for record in records:
+        for key in record:
+            parts = key.split("/", 2)
+            if len(parts) == 3 and parts[0] == "grad_norm" and key not in keys.get(parts[1], []):
+                keys.setdefault(parts[1], []).append(key)
+    order = {"G": 0, "D": 1}
+    return dict(sorted(keys.items(), key=lambda item: (order.get(item[0], 2), item[0])))
+
+
+def plot_grad_norms(records: Records, path: str | Path) -> Path:
+    """Write the gradient norm of every layer against the step, log scale.
+
+    Keys "grad_norm/G/<layer>" and "grad_norm/D/<layer>" (any other network name
+    gets its own panel too): one panel per network, one line per layer, in the
+    order the layers first appear. Non-positive values are left out (log axis).
+    """
+    networks = _networks(records) or {"G": [], "D": []}
+    figure = Figure(figsize=(6 * len(networks), 4.5))
+    for axes, (network, keys) in zip(np.atleast_1d(figure.subplots(1, len(networks))),
+                                     networks.items()):
+        for key in keys:
+            steps, values = _series(records, key, positive=True)
+            if len(values):
+                axes.plot(steps, values, label=key.split("/", 2)[2], linewidth=1)
+        axes.set_yscale("log")
+        axes.set_title(f"{network}: gradient norm per layer")
+        axes.set_xlabel("step")
+        axes.grid(alpha=0.3, which="both")
+        _legend_or_note(axes, "no gradient norms logged", fontsize=7, ncol=1 + len(keys) // 12)
+    figure.tight_layout()
+    return save_figure(figure, path)
