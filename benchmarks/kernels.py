@@ -13,7 +13,9 @@ Run:  python benchmarks/kernels.py [--dtype float32] [--repeats 15] [--json out.
 The two backends are timed alternately (one repeat of each in turn), so a load change on
 a shared machine hits both; before each row the script waits (at most --max-wait seconds)
 until other processes use less than 0.3 cores, and marks rows measured under more foreign
-load with '*'. Speed is measured here, never asserted in the test suite.
+load with '*'. The timing helper and the load monitor live in ``scratchgan.bench.timing``
+(shared with ``scratchgan bench``, which adds PyTorch and the training step). Speed is
+measured here, never asserted in the test suite.
 """
 from __future__ import annotations
 
@@ -22,7 +24,6 @@ import ctypes
 import json
 import os
 import platform
-import statistics
 import sys
 import time
 
@@ -57,70 +58,9 @@ if ARGS is not None:
 import numpy as np  # noqa: E402
 
 import scratchgan_kernels as K  # noqa: E402
-
-
-# -- load monitoring ------------------------------------------------------------
-
-def _cpu_busy() -> float:
-    with open("/proc/stat") as f:
-        v = [int(a) for a in f.readline().split()[1:]]
-    return (v[0] + v[1] + v[2] + v[5] + v[6]) / os.sysconf("SC_CLK_TCK")
-
-
-def _snapshot() -> tuple[float, float, float]:
-    t = os.times()
-    return time.perf_counter(), _cpu_busy(), t.user + t.system
-
-
-def foreign_load(s0, s1) -> float:
-    """Cores used by other processes between two snapshots."""
-    return max(0.0, (s1[1] - s0[1]) - (s1[2] - s0[2])) / max(s1[0] - s0[0], 1e-9)
-
-
-def wait_quiet(max_wait: float, threshold: float = 0.3) -> float:
-    start = time.perf_counter()
-    while True:
-        s0 = _snapshot()
-        time.sleep(0.5)
-        load = foreign_load(s0, _snapshot())
-        if load < threshold or time.perf_counter() - start > max_wait:
-            return load
-
-
-# -- timing -----------------------------------------------------------------------
-
-def _inner_count(fn, min_time: float) -> int:
-    inner = 1
-    while True:
-        t0 = time.perf_counter()
-        for _ in range(inner):
-            fn()
-        if time.perf_counter() - t0 >= min_time or inner >= 4096:
-            return inner
-        inner *= 2
-
-
-def bench_pair(fns: dict, repeats: int, min_time: float) -> dict:
-    """Time the callables alternately: {name: {"median_s", "min_s"}} per call."""
-    for fn in fns.values():          # warm-up (compiles, fills caches and workspaces)
-        fn()
-        fn()
-    inner = {name: _inner_count(fn, min_time) for name, fn in fns.items()}
-    times = {name: [] for name in fns}
-    for _ in range(repeats):
-        for name, fn in fns.items():
-            t0 = time.perf_counter()
-            for _ in range(inner[name]):
-                fn()
-            times[name].append((time.perf_counter() - t0) / inner[name])
-    return {name: {"median_s": statistics.median(t), "min_s": min(t)} for name, t in times.items()}
-
-
-def matmul_rate(dtype) -> float:
-    """This machine's BLAS matmul rate (GFLOP/s, n = 2048), the '% of peak' reference."""
-    a = np.random.default_rng(0).standard_normal((2048, 2048)).astype(dtype)
-    r = bench_pair({"mm": lambda: a @ a}, 5, 0.05)["mm"]
-    return 2 * 2048 ** 3 / r["median_s"] / 1e9
+# the timing helper and load monitor shared with `scratchgan bench`
+from scratchgan.bench.timing import bench_pair, foreign_load, matmul_rate, wait_quiet  # noqa: E402
+from scratchgan.bench.timing import snapshot as _snapshot  # noqa: E402
 
 
 # -- the cases --------------------------------------------------------------------
@@ -211,7 +151,7 @@ def main() -> None:
     for _, _, fns, _, _ in cases:
         fns["numba"]()
     compile_s = time.perf_counter() - t0
-    peak = matmul_rate(dtype)
+    peak = matmul_rate(dtype)["median"]
     print(f"numpy {np.__version__}, {platform.machine()}, {os.cpu_count()} CPUs, "
           f"{os.environ.get('OPENBLAS_NUM_THREADS')} BLAS threads, dtype {dtype}, "
           f"malloc {args.malloc}; numba compile/cache load {compile_s:.1f} s; "
@@ -227,7 +167,7 @@ def main() -> None:
         load = wait_quiet(args.max_wait)
         s0 = _snapshot()
         r = bench_pair(fns, args.repeats, args.min_time)
-        load = max(load, foreign_load(s0, _snapshot()))
+        load = max(load or 0.0, foreign_load(s0, _snapshot()))
         rate = {}
         for bk in fns:
             t = r[bk]["median_s"]

@@ -1,4 +1,4 @@
-"""The ``scratchgan`` command line: train, sample, gradcheck."""
+"""The ``scratchgan`` command line: train, sample, bench, gradcheck."""
 from __future__ import annotations
 
 import argparse
@@ -62,6 +62,11 @@ def _sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench(args: argparse.Namespace) -> int:
+    from scratchgan.bench.run import run_from_args
+    return run_from_args(args)
+
+
 def _add_train_options(parser: argparse.ArgumentParser) -> None:
     from scratchgan.gan.config import TrainConfig
     parser.add_argument("--config", metavar="FILE.toml", help="TOML file of config keys; "
@@ -97,6 +102,12 @@ def build_parser() -> argparse.ArgumentParser:
     smp.add_argument("--seed", type=int, default=0)
     smp.add_argument("--out", default="samples.png", help="output PNG (default samples.png)")
     smp.set_defaults(run=_sample)
+
+    from scratchgan.bench.run import add_arguments as add_bench_options
+    bench = verbs.add_parser("bench", help="time the kernels and training steps side by side "
+                                           "with PyTorch (where installed) on this machine")
+    add_bench_options(bench)
+    bench.set_defaults(run=_bench)
 
     gc = verbs.add_parser("gradcheck", help="check every op's first and second derivatives "
                                             "against finite differences")

@@ -1,0 +1,251 @@
+"""``scratchgan bench``: run the probe and the sections in worker processes, print the
+tables, and write JSON, markdown and a chart on request.
+
+Every worker gets the same environment: OMP/OPENBLAS/MKL/NUMBA_NUM_THREADS = --threads
+(PyTorch also calls ``torch.set_num_threads``) and, with ``--malloc tuned`` (the default),
+MALLOC_MMAP_THRESHOLD_=67108864 MALLOC_TRIM_THRESHOLD_=1073741824, so that multi-MB arrays
+and tensors are not page-faulted in afresh on every call, in ours and in PyTorch alike.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Any
+
+SECTIONS = ("kernels", "step", "wgan-gp")
+TORCH_IMPORT_ERROR = "PyTorch did not import"
+FULL = {"repeats": 15, "kernel_min_time": 0.02, "max_wait": 60.0, "warmup": 3, "peak_repeats": 5}
+QUICK = {"repeats": 3, "kernel_min_time": 0.005, "max_wait": 0.0, "warmup": 2, "peak_repeats": 2}
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--quick", action="store_true",
+                   help="a smoke run: 3 repeats, 2 warm-up steps, no wait for a quiet machine")
+    p.add_argument("--only", nargs="+", choices=SECTIONS, metavar="SECTION",
+                   help="run only these sections: kernels, step, wgan-gp (default: all; the "
+                        "machine probe always runs)")
+    p.add_argument("--batches", nargs="+", type=int, default=[64, 128], metavar="N",
+                   help="batch sizes of the training steps (default 64 128)")
+    p.add_argument("--backends", nargs="+", metavar="NAME",
+                   help="our CPU kernel backends (default: numba numpy, those present); the "
+                        "WGAN-GP step runs on the first")
+    p.add_argument("--no-torch", action="store_true", help="leave PyTorch out even if installed")
+    p.add_argument("--repeats", type=int, help="timed repeats per measurement "
+                                               "(default 15, --quick 3)")
+    p.add_argument("--threads", type=int, default=2,
+                   help="threads of every library: BLAS, OpenMP, Numba, torch (default 2)")
+    p.add_argument("--malloc", choices=("tuned", "default"), default="tuned",
+                   help="glibc malloc mode of every worker (default tuned: mmap threshold "
+                        "64 MiB, trim threshold 1 GiB)")
+    p.add_argument("--max-wait", type=float, metavar="S",
+                   help="seconds to wait for a quiet machine before each measurement "
+                        "(default 60, --quick 0)")
+    p.add_argument("--kernel-batch", type=int, default=64, metavar="N",
+                   help="batch of the kernel table (default 64)")
+    p.add_argument("--peak-size", type=int, default=2048, metavar="N",
+                   help="matrix size of the matmul peak probe (default 2048)")
+    p.add_argument("--json", metavar="PATH", help="write every result to this JSON file")
+    p.add_argument("--chart", metavar="PATH", help="write a PNG bar chart (matplotlib)")
+    p.add_argument("--markdown", metavar="PATH", help="write the tables as markdown "
+                                                      "(the form of BENCHMARKS.md)")
+
+
+def _worker_env(threads: int, malloc: str) -> dict[str, str]:
+    from scratchgan.bench.machine import MALLOC_ENV, THREAD_ENV
+    env = dict(os.environ)
+    for key in THREAD_ENV:
+        env[key] = str(threads)
+    for key, value in MALLOC_ENV.items():
+        if malloc == "tuned":
+            env[key] = value
+        else:
+            env.pop(key, None)
+    return env
+
+
+def _run_worker(task: dict[str, Any], env: dict[str, str], timeout: float = 3600) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="scratchgan-bench-") as tmp:
+        task_path, out_path = os.path.join(tmp, "task.json"), os.path.join(tmp, "out.json")
+        with open(task_path, "w") as f:
+            json.dump(task, f)
+        sys.stdout.flush()
+        try:
+            proc = subprocess.run([sys.executable, "-m", "scratchgan.bench.worker", task_path,
+                                   out_path], env=env, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return {"error": f"the worker ran past {timeout:.0f} s and was stopped"}
+        try:
+            with open(out_path) as f:
+                return json.load(f)
+        except (OSError, json.JSONDecodeError):
+            return {"error": f"the worker exited with status {proc.returncode} and no result "
+                             "(see its output above)"}
+
+
+def _torch_status(no_torch: bool) -> str | None:
+    """None where PyTorch will be measured, else why not."""
+    if no_torch:
+        return "skipped (--no-torch)"
+    if importlib.util.find_spec("torch") is None:
+        return "skipped (PyTorch is not installed: pip install torch)"
+    return None
+
+
+def command_line(args: argparse.Namespace) -> str:
+    """The ``scratchgan bench`` command that reproduces ``args`` (defaults left out)."""
+    words = ["scratchgan", "bench"]
+    if args.quick:
+        words.append("--quick")
+    if args.only:
+        words += ["--only", *args.only]
+    if list(args.batches) != [64, 128]:
+        words += ["--batches", *map(str, args.batches)]
+    if args.backends:
+        words += ["--backends", *args.backends]
+    if args.no_torch:
+        words.append("--no-torch")
+    for name, default in (("repeats", None), ("threads", 2), ("malloc", "tuned"),
+                          ("max_wait", None), ("kernel_batch", 64), ("peak_size", 2048),
+                          ("json", None), ("chart", None), ("markdown", None)):
+        value = getattr(args, name)
+        if value is not None and value != default:
+            words += ["--" + name.replace("_", "-"), f"{value:g}" if isinstance(value, float)
+                      else str(value)]
+    return " ".join(shlex.quote(w) for w in words)
+
+
+def run_benchmarks(args: argparse.Namespace, log=print) -> dict[str, Any]:
+    """Run what ``args`` asks for; return every result (the JSON document)."""
+    import scratchgan_kernels
+    from scratchgan.bench import flops
+    mode = QUICK if args.quick else FULL
+    repeats = args.repeats or mode["repeats"]
+    max_wait = mode["max_wait"] if args.max_wait is None else args.max_wait
+    for name in ("batches", "threads", "repeats", "kernel_batch", "peak_size"):
+        values = getattr(args, name)
+        if values is not None and min(values if isinstance(values, list) else [values]) < 1:
+            raise ValueError(f"--{name.replace('_', '-')} must be at least 1, got {values}")
+    present = scratchgan_kernels.available_backends()
+    backends = args.backends or [b for b in ("numba", "numpy") if b in present]
+    missing = [b for b in backends if b not in present or b == "cuda"]
+    if missing:
+        raise ValueError(f"CPU kernel backend(s) not available here: {', '.join(missing)}; "
+                         f"available: {', '.join(b for b in present if b != 'cuda')}")
+    sections = list(args.only or SECTIONS)
+    torch_skip = _torch_status(args.no_torch)
+    env = _worker_env(args.threads, args.malloc)
+    common = {"threads": args.threads, "max_wait": max_wait, "repeats": repeats}
+    results: dict[str, Any] = {
+        "schema": 1, "command": command_line(args), "quick": bool(args.quick),
+        "time_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "settings": {"sections": sections, "batches": args.batches, "backends": backends,
+                     "threads": args.threads, "malloc": args.malloc, "repeats": repeats,
+                     "warmup_steps": mode["warmup"], "max_wait_s": max_wait,
+                     "kernel_batch": args.kernel_batch, "kernel_min_time_s": mode["kernel_min_time"],
+                     "peak_size": args.peak_size, "dtype": "float32"},
+        "torch": torch_skip or "measured",
+    }
+    t_start = time.perf_counter()
+
+    log(f"machine probe (float32 matmul n={args.peak_size}) ...")
+    results["machine"] = _run_worker({"kind": "probe", "torch": torch_skip is None,
+                                      "peak_size": args.peak_size,
+                                      "repeats": mode["peak_repeats"], **common}, env)
+    if results["machine"].get("error", "").startswith(TORCH_IMPORT_ERROR):   # go on without it
+        torch_skip = results["torch"] = f"skipped ({results['machine']['error']})"
+        results["machine"] = _run_worker({"kind": "probe", "torch": False,
+                                          "peak_size": args.peak_size,
+                                          "repeats": mode["peak_repeats"], **common}, env)
+
+    if "kernels" in sections:
+        log(f"kernel table, batch {args.kernel_batch}: {', '.join(backends)}"
+            f"{'' if torch_skip else ', torch'} ...")
+        results["kernels"] = {"batch": args.kernel_batch, "backends": backends,
+                              "torch": torch_skip or "measured",
+                              **_run_worker({"kind": "kernels", "torch": torch_skip is None,
+                                             "batch": args.kernel_batch, "backends": backends,
+                                             "min_time": mode["kernel_min_time"], **common}, env)}
+
+    for section in ("step", "wgan-gp"):
+        if section not in sections:
+            continue
+        configs = [("ours", b) for b in (backends if section == "step" else backends[:1])]
+        if torch_skip is None:
+            configs += [("torch", "eager")] + ([("torch", "channels_last")]
+                                               if section == "step" else [])
+        rows = []
+        for batch in args.batches:
+            for impl, which in configs:
+                name = f"{impl} {which.replace('_', '-')}"
+                log(f"{section} {name} batch {batch} ...")
+                task = {"kind": "step", "section": section, "batch": batch, "impl": impl,
+                        "torch": impl == "torch", "warmup": mode["warmup"], **common}
+                task["backend" if impl == "ours" else "variant"] = which
+                r = _run_worker(task, env)
+                row = {"name": name, "impl": impl, "which": which, "batch": batch,
+                       "flops": flops.step_flops(batch, section), **r}
+                if "median_s" in r:
+                    row["images_per_s"] = batch / r["median_s"]
+                    row["gflops"] = row["flops"] / r["median_s"] / 1e9
+                    log(f"  {1e3 * r['median_s']:.1f} ms/step (min {1e3 * r['min_s']:.1f})")
+                else:
+                    log(f"  failed: {r.get('error')}")
+                rows.append(row)
+        for row in rows:     # ratio to PyTorch eager at the same batch
+            base = next((r for r in rows if r["batch"] == row["batch"] and r["impl"] == "torch"
+                         and r["which"] == "eager" and "median_s" in r), None)
+            if base is not None and "median_s" in row:
+                row["vs_torch_eager"] = row["median_s"] / base["median_s"]
+        results[section] = {"torch": torch_skip or "measured", "rows": rows,
+                            "flops_per_step": {str(b): flops.step_flops(b, section)
+                                               for b in args.batches}}
+    results["wall_s"] = time.perf_counter() - t_start
+    return results
+
+
+def report(results: dict[str, Any], args: argparse.Namespace, log=print) -> None:
+    from scratchgan.bench import report as rep
+    log("")
+    log(rep.format_console(results))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=1)
+        log(f"wrote {args.json}")
+    if args.markdown:
+        with open(args.markdown, "w") as f:
+            f.write(rep.to_markdown(results))
+        log(f"wrote {args.markdown}")
+    if args.chart:
+        try:
+            rep.write_chart(results, args.chart)
+            log(f"wrote {args.chart}")
+        except ValueError as e:
+            log(f"no chart: {e}")
+
+
+def run_from_args(args: argparse.Namespace) -> int:
+    """Run, print and write what ``args`` (parsed by ``add_arguments``' options) asks for."""
+    try:
+        results = run_benchmarks(args, log=lambda s: print(s, flush=True))
+    except ValueError as e:
+        print(f"scratchgan bench: {e}", file=sys.stderr)
+        return 2
+    report(results, args)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="scratchgan bench", description=__doc__.split("\n\n")[0])
+    add_arguments(parser)
+    return run_from_args(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,132 @@
+"""The training steps measured: ours (``Trainer.train_step``) and an equivalent PyTorch step.
+
+Ours: ``Trainer(TrainConfig(...))`` with the DCGAN-28 model, Adam(lr 2e-4, betas 0.5,
+0.999), n_critic 1, and ``train_step()`` as training runs it, with two changes that make it
+the same work as the PyTorch step: no EMA of G (``ema=0``; PyTorch keeps none) and, as
+the data set, one fixed random batch (PyTorch's real batch is a fixed random one too; the
+trainer's loader still shuffles and gathers it every step, a few microseconds), so no
+embedded data set is loaded or counted in the memory numbers.
+
+PyTorch: the same architecture and optimizer written with ``torch.nn`` (DCGAN
+initialisation, default Adam), z drawn inside the step, the fake batch of the D update
+made under ``no_grad`` and D's parameters frozen in the G update, as our trainer does;
+``loss.item()`` read once per update, as our trainer does to check for NaN.
+
+    "step"     non-saturating loss: L_D = BCE(D(x), 1) + BCE(D(G(z)), 0), L_G = BCE(D(G(z')), 1)
+    "wgan-gp"  critic without batch norm (conv 2 gets its bias back), L_D = E D(G(z)) - E D(x)
+               + 10 E[(||grad D(x_hat)|| - 1)^2] on random interpolates x_hat (the gradient
+               taken with create_graph=True, so the D update runs a double backward),
+               L_G = -E D(G(z')); one D and one G update
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from typing import Any, Callable
+from unittest import mock
+
+import numpy as np
+
+from scratchgan.bench.flops import NDF, NGF, NZ
+
+LOSS_OF_SECTION = {"step": "nonsaturating", "wgan-gp": "wgan-gp"}
+
+
+def ours_step(section: str, batch: int, backend: str, seed: int = 0) -> Callable[[], Any]:
+    """``Trainer.train_step`` of a DCGAN-28 trainer on the ``backend`` kernels, its data set
+    one fixed random batch (the trainer's loader still draws every batch from it)."""
+    from scratchgan.data import Dataset
+    from scratchgan.gan import trainer as trainer_module
+    from scratchgan.gan.config import TrainConfig
+    real = np.random.default_rng(seed + 1).standard_normal((batch, 1, 28, 28)).astype(np.float32)
+
+    def fixed_batch(name: str, *args: Any, **kwargs: Any) -> Any:
+        return Dataset(name="random batch", data=real, labels=None, num_classes=0, kind="image")
+    config = TrainConfig(dataset="digits", model="dcgan", loss=LOSS_OF_SECTION[section],
+                         batch_size=batch, lr_g=2e-4, lr_d=2e-4, beta1=0.5, beta2=0.999,
+                         n_critic=1, ema=0.0, kernels=backend, progress=False, seed=seed,
+                         out=os.path.join(tempfile.gettempdir(), "scratchgan-bench-unused"))
+    with mock.patch.object(trainer_module, "load_dataset", fixed_batch):
+        trainer = trainer_module.Trainer(config)  # writes nothing: only Run touches ``out``
+    return trainer.train_step
+
+
+def torch_models(torch: Any, batchnorm_in_d: bool = True) -> tuple[Any, Any]:
+    """DCGAN-28 (``scratchgan.gan.models``) in torch.nn, with the DCGAN initialisation."""
+    nn = torch.nn
+    G = nn.Sequential(
+        nn.Linear(NZ, 4 * NGF * 49, bias=False), nn.BatchNorm1d(4 * NGF * 49), nn.ReLU(),
+        nn.Unflatten(1, (4 * NGF, 7, 7)),
+        nn.ConvTranspose2d(4 * NGF, 2 * NGF, 4, 2, 1, bias=False), nn.BatchNorm2d(2 * NGF),
+        nn.ReLU(),
+        nn.ConvTranspose2d(2 * NGF, NGF, 4, 2, 1, bias=False), nn.BatchNorm2d(NGF), nn.ReLU(),
+        nn.Conv2d(NGF, 1, 3, 1, 1), nn.Tanh())
+    d_layers = [nn.Conv2d(1, NDF, 4, 2, 1), nn.LeakyReLU(0.2),
+                nn.Conv2d(NDF, 2 * NDF, 4, 2, 1, bias=not batchnorm_in_d)]
+    if batchnorm_in_d:
+        d_layers.append(nn.BatchNorm2d(2 * NDF))
+    d_layers += [nn.LeakyReLU(0.2), nn.Flatten(), nn.Linear(2 * NDF * 49, 1)]
+    D = nn.Sequential(*d_layers)
+
+    def init(m: Any) -> None:
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+            nn.init.normal_(m.weight, 0.0, 0.02)
+        elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
+            nn.init.normal_(m.weight, 1.0, 0.02)
+        else:
+            return
+        if m.bias is not None:
+            nn.init.zeros_(m.bias)
+    G.apply(init)
+    D.apply(init)
+    return G, D
+
+
+def torch_step(torch: Any, section: str, batch: int, channels_last: bool = False,
+               seed: int = 0) -> Callable[[], Any]:
+    """One PyTorch training step equivalent to ``ours_step`` (see the module docstring)."""
+    torch.manual_seed(seed)
+    F = torch.nn.functional
+    wgan = section == "wgan-gp"
+    G, D = torch_models(torch, batchnorm_in_d=not wgan)
+    real = torch.randn(batch, 1, 28, 28)
+    if channels_last:
+        G, D = G.to(memory_format=torch.channels_last), D.to(memory_format=torch.channels_last)
+        real = real.contiguous(memory_format=torch.channels_last)
+    opt_g = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    d_params = list(D.parameters())
+    ones, zeros = torch.ones(batch, 1), torch.zeros(batch, 1)
+
+    def d_loss(fake: Any) -> Any:
+        if not wgan:
+            return (F.binary_cross_entropy_with_logits(D(real), ones)
+                    + F.binary_cross_entropy_with_logits(D(fake), zeros))
+        loss = D(fake).mean() - D(real).mean()
+        u = torch.rand(batch, 1, 1, 1)
+        x_hat = (u * real + (1 - u) * fake).requires_grad_(True)
+        (g,) = torch.autograd.grad(D(x_hat).sum(), x_hat, create_graph=True)
+        norms = torch.sqrt(g.flatten(1).pow(2).sum(1) + 1e-12)
+        return loss + 10.0 * (norms - 1.0).pow(2).mean()
+
+    def step() -> tuple[float, float]:
+        with torch.no_grad():
+            fake = G(torch.randn(batch, NZ))
+        loss_d = d_loss(fake)
+        value_d = loss_d.item()
+        opt_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        opt_d.step()
+        for p in d_params:
+            p.requires_grad_(False)
+        out = D(G(torch.randn(batch, NZ)))
+        loss_g = -out.mean() if wgan else F.binary_cross_entropy_with_logits(out, ones)
+        value_g = loss_g.item()
+        opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        opt_g.step()
+        for p in d_params:
+            p.requires_grad_(True)
+        return value_d, value_g
+
+    return step

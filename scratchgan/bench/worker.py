@@ -1,0 +1,133 @@
+"""One measurement in a fresh process: ``python -m scratchgan.bench.worker TASK.json OUT.json``.
+
+The parent (``scratchgan.bench.run``) sets the thread and malloc environment variables
+before starting this process, so they are in force when NumPy, Numba and PyTorch load.
+The task is a JSON object with "kind" ("probe", "kernels" or "step") and its settings; the
+result is written as JSON to OUT.json (an "error" key where the measurement failed).
+
+Memory of a training step (kind "step"): after the models, optimizers and data are built
+and one first step has run (compilation, optimizer state, persistent workspaces), the
+garbage is collected, the heap's free pages are handed back (``malloc_trim``), the
+process's resident-set high-water mark is reset (``/proc/self/clear_refs`` = 5, Linux) and
+the current RSS read ("rss_before_mib": interpreter, libraries, parameters, optimizer
+state). After the warm-up and timed steps, VmHWM is the peak RSS while stepping
+("rss_peak_mib", the whole process) and the difference is the working memory of a step
+("step_mib": activations, gradients, temporaries). Where the reset is not possible,
+``ru_maxrss`` (peak over the whole process life) stands in and "memory_method" says so.
+"""
+from __future__ import annotations
+
+import ctypes
+import gc
+import json
+import os
+import resource
+import sys
+import time
+import traceback
+from typing import Any
+
+
+def _status_kib(key: str) -> int | None:
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def _malloc_trim() -> None:
+    """Hand the heap's free pages back to the OS (glibc), so the baseline RSS holds no
+    memory that building the models or loading data used and freed."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _reset_peak_rss() -> bool:
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def measure_step(task: dict[str, Any], torch: Any) -> dict[str, Any]:
+    from scratchgan.bench.steps import ours_step, torch_step
+    from scratchgan.bench.timing import bench_pair, foreign_load, snapshot, wait_quiet
+    section, batch = task["section"], task["batch"]
+    if task["impl"] == "torch":
+        fn = torch_step(torch, section, batch, channels_last=task["variant"] == "channels_last")
+    else:
+        fn = ours_step(section, batch, task["backend"])
+    t0 = time.perf_counter()
+    fn()                      # the first warm-up step: Numba cache load or compile, oneDNN
+    first = time.perf_counter() - t0                  # primitives, optimizer state
+    gc.collect()
+    _malloc_trim()            # what building and the first step freed leaves the baseline
+    reset = _reset_peak_rss()
+    rss_before = _status_kib("VmRSS")
+    load = wait_quiet(task["max_wait"])
+    s0 = snapshot()
+    r = bench_pair({"step": fn}, task["repeats"], 0.0, warmup=task["warmup"] - 1)["step"]
+    load = max(load or 0.0, foreign_load(s0, snapshot()))
+    maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss      # KiB on Linux
+    hwm = _status_kib("VmHWM") if reset else None
+    peak = hwm if hwm is not None else maxrss
+    result = {"median_s": r["median_s"], "min_s": r["min_s"], "times_s": r["times_s"],
+              "first_step_s": first, "minor_faults_per_step": r["minor_faults_per_call"],
+              "foreign_load_cores": load, "process_maxrss_mib": maxrss / 1024,
+              "memory_method": "VmHWM after reset" if hwm is not None else "ru_maxrss"}
+    if rss_before is not None:
+        result.update(rss_before_mib=rss_before / 1024, rss_peak_mib=peak / 1024,
+                      step_mib=(peak - rss_before) / 1024)
+    return result
+
+
+def run_task(task: dict[str, Any]) -> dict[str, Any]:
+    torch = None
+    if task.get("torch"):
+        try:
+            import torch
+        except Exception as e:  # noqa: BLE001 - a broken install is reported, not raised
+            from scratchgan.bench.run import TORCH_IMPORT_ERROR
+            return {"error": f"{TORCH_IMPORT_ERROR}: {type(e).__name__}: {e}"}
+        torch.set_num_threads(task["threads"])
+    kind = task["kind"]
+    if kind == "probe":
+        from scratchgan.bench.machine import probe
+        return probe(task["peak_size"], task["repeats"], torch)
+    if kind == "kernels":
+        from scratchgan.bench.layers import run_kernel_table
+        rows = run_kernel_table(task["batch"], task["backends"], torch, task["repeats"],
+                                task["min_time"], task["max_wait"],
+                                progress=lambda line: print(line, flush=True))
+        return {"rows": rows}
+    if kind == "step":
+        return measure_step(task, torch)
+    raise ValueError(f"unknown task kind {kind!r}")
+
+
+def main(argv: list[str]) -> int:
+    task_path, out_path = argv
+    with open(task_path) as f:
+        task = json.load(f)
+    try:
+        result = run_task(task)
+        status = 0
+    except Exception as e:  # noqa: BLE001 - reported to the parent, which goes on
+        traceback.print_exc()
+        result, status = {"error": f"{type(e).__name__}: {e}"}, 1
+    result["pid"] = os.getpid()
+    with open(out_path, "w") as f:
+        json.dump(result, f)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
