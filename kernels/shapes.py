@@ -129,3 +129,30 @@ def check_conv2d_grad_weight(x_shape: tuple[int, ...], gy_shape: tuple[int, ...]
                          f"gives an output of shape (N, OC, OH, OW) = "
                          f"({x_shape[0]}, OC, {out[0]}, {out[1]})")
     return kernel, stride, padding
+
+
+def check_im2col(x_shape: tuple[int, ...], KH: int, KW: int, SH: int, SW: int, PH: int, PW: int
+                 ) -> tuple[int, int, int, int, int, int]:
+    """Validate im2col arguments; return (SH, SW, PH, PW, OH, OW)."""
+    _check_4d("im2col", "x", x_shape, "(N, C, H, W)")
+    SH, SW = as_pair((SH, SW), "stride", "im2col", 1)
+    PH, PW = as_pair((PH, PW), "padding", "im2col", 0)
+    OH, OW = _conv_out("im2col", x_shape, (KH, KW), (SH, SW), (PH, PW))
+    return SH, SW, PH, PW, OH, OW
+
+
+def check_col2im(cols_shape: tuple[int, ...], x_shape: tuple[int, ...], KH: int, KW: int,
+                 SH: int, SW: int, PH: int, PW: int) -> tuple[int, int, int, int, int, int]:
+    """Validate col2im arguments (cols must be (N, C, KH, KW, OH, OW) for ``x_shape``);
+    return (SH, SW, PH, PW, OH, OW)."""
+    x_shape = tuple(int(d) for d in x_shape)
+    _check_4d("col2im", "x_shape", x_shape, "(N, C, H, W)")
+    SH, SW = as_pair((SH, SW), "stride", "col2im", 1)
+    PH, PW = as_pair((PH, PW), "padding", "col2im", 0)
+    OH, OW = _conv_out("col2im", x_shape, (KH, KW), (SH, SW), (PH, PW))
+    N, C = x_shape[:2]
+    if tuple(cols_shape) != (N, C, KH, KW, OH, OW):
+        raise ValueError(f"col2im: cols has shape {tuple(cols_shape)}, expected (N, C, KH, KW, OH, "
+                         f"OW) = {(N, C, KH, KW, OH, OW)} for x_shape {x_shape}, kernel "
+                         f"{(KH, KW)}, stride {(SH, SW)}, padding {(PH, PW)}")
+    return SH, SW, PH, PW, OH, OW

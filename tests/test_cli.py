@@ -1,5 +1,4 @@
 """The command line, end to end on tiny runs."""
-import numpy as np
 import pytest
 
 from scratchgan.cli import main

@@ -51,8 +51,8 @@ import numpy as np
 
 from scratchgan_kernels.cpu._common import (FASTMATH, check_inputs, check_out, njit,
                                             scratch)
-from scratchgan_kernels.shapes import (_check_4d, _conv_out, as_pair, check_conv2d,
-                                       check_conv2d_grad_weight, check_conv_transpose2d)
+from scratchgan_kernels.shapes import (check_col2im, check_conv2d, check_conv2d_grad_weight,
+                                       check_conv_transpose2d, check_im2col)
 
 Pair = tuple[int, int]
 
@@ -481,10 +481,7 @@ def im2col(x: np.ndarray, KH: int, KW: int, SH: int, SW: int, PH: int, PW: int,
     cols[n, c, i, j, oh, ow] = x[n, c, oh*SH + i - PH, ow*SW + j - PW] (0 outside x)
     and OH, OW = conv_output_size(H, KH, SH, PH), conv_output_size(W, KW, SW, PW).
     """
-    _check_4d("im2col", "x", x.shape, "(N, C, H, W)")
-    SH, SW = as_pair((SH, SW), "stride", "im2col", 1)
-    PH, PW = as_pair((PH, PW), "padding", "im2col", 0)
-    OH, OW = _conv_out("im2col", x.shape, (KH, KW), (SH, SW), (PH, PW))
+    SH, SW, PH, PW, OH, OW = check_im2col(x.shape, KH, KW, SH, SW, PH, PW)
     dtype, (xc,) = check_inputs("im2col", x=x)
     N, C = x.shape[:2]
     check_out("im2col", out, (N, C, KH, KW, OH, OW), dtype)
@@ -501,15 +498,8 @@ def col2im(cols: np.ndarray, x_shape: tuple[int, ...], KH: int, KW: int, SH: int
     entries that land on the padding are dropped.
     """
     x_shape = tuple(int(d) for d in x_shape)
-    _check_4d("col2im", "x_shape", x_shape, "(N, C, H, W)")
-    SH, SW = as_pair((SH, SW), "stride", "col2im", 1)
-    PH, PW = as_pair((PH, PW), "padding", "col2im", 0)
-    OH, OW = _conv_out("col2im", x_shape, (KH, KW), (SH, SW), (PH, PW))
+    SH, SW, PH, PW, OH, OW = check_col2im(cols.shape, x_shape, KH, KW, SH, SW, PH, PW)
     N, C, H, W = x_shape
-    if cols.shape != (N, C, KH, KW, OH, OW):
-        raise ValueError(f"col2im: cols has shape {cols.shape}, expected (N, C, KH, KW, OH, OW) "
-                         f"= {(N, C, KH, KW, OH, OW)} for x_shape {x_shape}, kernel {(KH, KW)}, "
-                         f"stride {(SH, SW)}, padding {(PH, PW)}")
     dtype, (cc,) = check_inputs("col2im", cols=cols)
     check_out("col2im", out, x_shape, dtype)
     x = np.empty(x_shape, dtype) if out is None else out

@@ -17,9 +17,7 @@ reproduces the losses of an uninterrupted one exactly.
 from __future__ import annotations
 
 import contextlib
-import json
 import math
-import time
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -104,8 +102,6 @@ class Trainer:
         self.step = 0
         self.folder = Path(c.out)
         self.checkpoint_folder = self.folder / "checkpoints"
-        self._last_time = time.perf_counter()
-        self._images_since = 0
 
     # -- construction --------------------------------------------------------
     def _build(self) -> tuple[nn.Module, nn.Module]:
@@ -163,7 +159,6 @@ class Trainer:
         if c.loss == "wgan":
             for p in self.D.parameters():
                 np.clip(p.data, -c.clip, c.clip, out=p.data)
-        self._images_since += len(x)
         return {"loss_d": value, "d_real": self._report(real_out), "d_fake": self._report(fake_out)}
 
     def _report(self, out: Tensor) -> float:

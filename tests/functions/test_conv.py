@@ -4,7 +4,6 @@ import pytest
 import scratchgan as sg
 from scratchgan import functions as F
 from scratchgan.testing import OpTest, all_cases, check_backward, check_double_backward
-from scratchgan.testing.cases import conv as _conv_cases  # noqa: F401  (registers the cases)
 
 CASES = all_cases()
 

@@ -1,7 +1,6 @@
 import numpy as np
 import pytest
 
-import scratchgan as sg
 from scratchgan.gan.models import (DCGANDiscriminator, DCGANGenerator, MLPDiscriminator,
                                    MLPGenerator, build_models)
 
