@@ -96,3 +96,22 @@ def test_dcgan_steps_on_digits(tmp_path, loss, conditional):
         record = t.train_step()
     assert np.isfinite(record["loss_d"]) and np.isfinite(record["loss_g"])
     assert t.generate(t.fixed_z[:4], None if t.fixed_labels is None else t.fixed_labels[:4]).shape == (4, 1, 28, 28)
+
+
+def test_numba_and_reference_backends_train_alike(tmp_path):
+    import scratchgan_kernels
+    from scratchgan.config import Config
+    if "numba" not in scratchgan_kernels.available_backends():
+        pytest.skip("numba is not installed")
+    default = Config.cpu_kernels
+    records = {}
+    try:
+        for backend in ("numba", "numpy"):
+            t = Trainer(TrainConfig(kernels=backend, batch_size=8, ema=0.0,
+                                    out=str(tmp_path / backend), progress=False))
+            records[backend] = [t.train_step() for _ in range(3)]
+    finally:
+        Config.cpu_kernels = default
+    for a, b in zip(records["numba"], records["numpy"]):
+        for key in ("loss_d", "loss_g", "d_real", "d_fake"):
+            assert a[key] == pytest.approx(b[key], rel=2e-3, abs=1e-4), key
