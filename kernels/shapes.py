@@ -156,3 +156,12 @@ def check_col2im(cols_shape: tuple[int, ...], x_shape: tuple[int, ...], KH: int,
                          f"OW) = {(N, C, KH, KW, OH, OW)} for x_shape {x_shape}, kernel "
                          f"{(KH, KW)}, stride {(SH, SW)}, padding {(PH, PW)}")
     return SH, SW, PH, PW, OH, OW
+
+
+def check_same_dtype(op: str, **arrays: Any) -> Any:
+    """The one dtype these arrays share, or a TypeError naming each one's dtype."""
+    dtypes = {name: a.dtype for name, a in arrays.items()}
+    if len(set(dtypes.values())) > 1:
+        listed = ", ".join(f"{name} is {d}" for name, d in dtypes.items())
+        raise TypeError(f"{op}: inputs must share one dtype, but {listed}; cast one first")
+    return next(iter(dtypes.values()))

@@ -23,6 +23,8 @@ from typing import Any
 import numpy as np
 from numba import njit as _njit
 
+from scratchgan_kernels.shapes import check_same_dtype
+
 # Compiled once per dtype and cached on disk; error_model="numpy" keeps Python's
 # ZeroDivisionError checks out of the loops (a float division by zero gives inf/nan,
 # as in NumPy). FASTMATH is fastmath without 'nnan'/'ninf': NaN and Inf still propagate;
@@ -53,21 +55,12 @@ def as_input(op: str, name: str, a: Any) -> np.ndarray:
     return a if a.flags.c_contiguous else np.ascontiguousarray(a)
 
 
-def same_dtype(op: str, **arrays: np.ndarray) -> np.dtype:
-    """The one dtype these arrays share, or the reference's TypeError."""
-    dtypes = {name: a.dtype for name, a in arrays.items()}
-    if len(set(dtypes.values())) > 1:
-        listed = ", ".join(f"{name} is {d}" for name, d in dtypes.items())
-        raise TypeError(f"{op}: inputs must share one dtype, but {listed}; cast one first")
-    return next(iter(dtypes.values()))
-
-
 def check_inputs(op: str, **arrays: Any) -> tuple[np.dtype, list[np.ndarray]]:
     """Type checks, then one shared dtype, then contiguous copies: (dtype, arrays in order)."""
     for name, a in arrays.items():
         if not isinstance(a, (np.ndarray, np.generic)):
             raise TypeError(f"{op}: {name} must be a NumPy array, got {type(a).__name__}")
-    dtype = same_dtype(op, **arrays)
+    dtype = check_same_dtype(op, **arrays)
     return dtype, [as_input(op, name, a) for name, a in arrays.items()]
 
 

@@ -39,17 +39,9 @@ from typing import Any
 import numpy as np
 
 from scratchgan_kernels.shapes import (check_col2im, check_conv2d, check_conv2d_grad_weight,
-                                       check_conv_transpose2d, check_im2col)
+                                       check_conv_transpose2d, check_im2col, check_same_dtype)
 
 Pair = tuple[int, int]
-
-
-def _check_dtypes(op: str, **arrays: np.ndarray) -> np.dtype:
-    dtypes = {name: a.dtype for name, a in arrays.items()}
-    if len(set(dtypes.values())) > 1:
-        listed = ", ".join(f"{name} is {d}" for name, d in dtypes.items())
-        raise TypeError(f"{op}: inputs must share one dtype, but {listed}; cast one first")
-    return next(iter(dtypes.values()))
 
 
 def _check_out(op: str, out: np.ndarray | None, shape: tuple[int, ...], dtype: np.dtype) -> None:
@@ -123,7 +115,7 @@ def conv2d(x: np.ndarray, W: np.ndarray, stride: Any = 1, padding: Any = 0,
     OH = (H + 2 PH - KH) // SH + 1 (and likewise OW).
     """
     (SH, SW), (PH, PW), (OH, OW) = check_conv2d(x.shape, W.shape, stride, padding)
-    dtype = _check_dtypes("conv2d", x=x, W=W)
+    dtype = check_same_dtype("conv2d", x=x, W=W)
     (N, C), (OC, _, KH, KW) = x.shape[:2], W.shape
     _check_out("conv2d", out, (N, OC, OH, OW), dtype)
     cols = im2col(x, KH, KW, SH, SW, PH, PW).reshape(N, C * KH * KW, OH * OW)
@@ -142,7 +134,7 @@ def conv_transpose2d(x: np.ndarray, W: np.ndarray, stride: Any = 1, padding: Any
     """
     (SH, SW), (PH, PW), _, (OH, OW) = check_conv_transpose2d(
         x.shape, W.shape, stride, padding, output_padding)
-    _check_dtypes("conv_transpose2d", x=x, W=W)
+    check_same_dtype("conv_transpose2d", x=x, W=W)
     (N, C, H, Wd), (OC, KH, KW) = x.shape, W.shape[1:]
     cols = np.matmul(W.reshape(C, OC * KH * KW).T, x.reshape(N, C, H * Wd))  # (N, OC*KH*KW, H*W)
     return col2im(cols.reshape(N, OC, KH, KW, H, Wd), (N, OC, OH, OW), KH, KW, SH, SW, PH, PW,
@@ -158,7 +150,7 @@ def conv2d_grad_weight(x: np.ndarray, gy: np.ndarray, kernel_size: Any, stride: 
     """
     (KH, KW), (SH, SW), (PH, PW) = check_conv2d_grad_weight(
         x.shape, gy.shape, kernel_size, stride, padding)
-    dtype = _check_dtypes("conv2d_grad_weight", x=x, gy=gy)
+    dtype = check_same_dtype("conv2d_grad_weight", x=x, gy=gy)
     (N, C), (OC, OH, OW) = x.shape[:2], gy.shape[1:]
     _check_out("conv2d_grad_weight", out, (OC, C, KH, KW), dtype)
     cols = im2col(x, KH, KW, SH, SW, PH, PW).reshape(N, C * KH * KW, OH * OW)

@@ -20,12 +20,9 @@ from typing import Any
 from tqdm import tqdm
 
 from scratchgan import viz
-from scratchgan.data import RING8_CENTRES, GRID25_CENTRES
 from scratchgan.gan import checkpoint
 from scratchgan.gan.config import TrainConfig
 from scratchgan.gan.trainer import Trainer, layer_grad_norms
-
-_CENTRES = {"ring8": RING8_CENTRES, "grid25": GRID25_CENTRES}
 
 
 def _write_text_atomically(path: Path, text: str) -> None:
@@ -46,7 +43,7 @@ def save_samples(trainer: Trainer, path: Path, title: str) -> None:
     if trainer.dataset.kind == "image":
         viz.save_image_grid(samples, path, nrow=10, title=title)
     else:
-        viz.plot_points(samples, path, centres=_CENTRES.get(trainer.config.dataset), title=title)
+        viz.plot_points(samples, path, centres=trainer.dataset.centres, title=title)
 
 
 class Run:
