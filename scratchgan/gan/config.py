@@ -23,7 +23,12 @@ def _opt(help: str, choices: tuple | None = None, minimum: float | None = None) 
 
 @dataclass
 class TrainConfig:
-    dataset: str = field(default="digits", metadata=_opt("dataset name: digits, ring8, grid25"))
+    dataset: str = field(default="digits", metadata=_opt(
+        "dataset: digits, ring8, grid25, mnist, fashion-mnist, cifar10, npz:FILE.npz "
+        "(your images in an .npz) or folder:DIR (a folder of PNGs, optionally DIR/<class>/*.png)"))
+    data_dir: str = field(default="", metadata=_opt(
+        "folder holding the mnist, fashion-mnist or cifar10 files, directly or in a <dataset>/ "
+        "subfolder; empty: $SCRATCHGAN_DATA, then the cache, then download"))
     model: str = field(default="auto", metadata=_opt(
         "dcgan, mlp, or auto (dcgan for images, mlp for 2-D points)", ("auto", "dcgan", "mlp")))
     loss: str = field(default="nonsaturating", metadata=_opt("GAN loss", tuple(LOSSES)))

@@ -23,7 +23,8 @@ def test_grid25_dataset_carries_its_centres():
 
 
 def test_unknown_names_and_splits_say_what_is_known():
-    with pytest.raises(ValueError, match=r"unknown dataset 'cifar'; known datasets: digits, grid25, ring8"):
+    with pytest.raises(ValueError, match=r"unknown dataset 'cifar'; known datasets: cifar10, digits, "
+                                         r"fashion-mnist, grid25, mnist, ring8"):
         load_dataset("cifar")
     with pytest.raises(ValueError, match=r"unknown split 'val'; known splits: train, test"):
         load_dataset("ring8", split="val")

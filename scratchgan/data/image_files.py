@@ -1,0 +1,148 @@
+"""Images from the user's own files: one .npz archive, or a folder of PNGs.
+
+Both give ``(images, labels, num_classes)``: images float32 (N, C, H, W) in
+[-1, 1]; labels int64 (N,) and their count of classes, or (None, 0).
+
+- ``.npz``: the images under the key ``images`` or ``x`` (or the archive's only
+  array), optional labels under ``labels`` or ``y`` (integers >= 0; there are
+  max + 1 classes). Images as :mod:`scratchgan.data.images` accepts them. Read
+  with ``allow_pickle=False``.
+- a folder: ``*.png`` files directly in it (no labels), or in one subfolder per
+  class, ``DIR/<class>/*.png``: the classes are numbered in the order of their
+  names (by value when every name is a number). Read with
+  ``matplotlib.image.imread``; all images must share one size and channel count
+  (grey or RGB; an alpha channel is dropped when fully opaque).
+"""
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import matplotlib.image
+import numpy as np
+
+from scratchgan.data.errors import DataFileError, DatasetNotFoundError
+from scratchgan.data.images import to_nchw, to_signed_unit
+
+IMAGE_KEYS = ("images", "x")
+LABEL_KEYS = ("labels", "y")
+
+ImageSet = tuple[np.ndarray, "np.ndarray | None", int]
+
+
+def load_npz_images(path: str | Path) -> ImageSet:
+    """The images (and labels, when present) stored in the .npz file at ``path``."""
+    path = Path(path).expanduser()
+    arrays = _read_npz(path)
+    image_key = _image_key(path, arrays)
+    source = f"{path} [{image_key!r}]"
+    images = to_signed_unit(to_nchw(arrays[image_key], source), source)
+    label_key = next((key for key in LABEL_KEYS if key in arrays and key != image_key), None)
+    if label_key is None:
+        return images, None, 0
+    labels, num_classes = _checked_labels(arrays[label_key], len(images), f"{path} [{label_key!r}]")
+    return images, labels, num_classes
+
+
+def _read_npz(path: Path) -> dict[str, np.ndarray]:
+    """Every array of the .npz file at ``path``, by key."""
+    if not path.is_file():
+        raise DatasetNotFoundError(f"{path}: no such file")
+    try:
+        loaded = np.load(path, allow_pickle=False)
+        if isinstance(loaded, np.lib.npyio.NpzFile):
+            with loaded:
+                return {key: loaded[key] for key in loaded.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
+        raise DataFileError(f"{path}: cannot be read as an .npz archive ({error})") from error
+    raise DataFileError(f"{path}: holds a single .npy array, not an .npz archive; save it "
+                        "with np.savez(path, images=...)")
+
+
+def _image_key(path: Path, arrays: dict[str, np.ndarray]) -> str:
+    for key in IMAGE_KEYS:
+        if key in arrays:
+            return key
+    if len(arrays) == 1:
+        return next(iter(arrays))
+    raise DataFileError(f"{path}: no image array; store it under the key 'images' or 'x' "
+                        f"(the archive holds {', '.join(map(repr, arrays)) or 'nothing'})")
+
+
+def _checked_labels(labels: np.ndarray, count: int, source: str) -> tuple[np.ndarray, int]:
+    """Labels as int64 with their number of classes (max + 1), after checking them."""
+    if labels.ndim != 1 or len(labels) != count:
+        raise DataFileError(f"{source}: labels must be shaped ({count},), one per image; "
+                            f"got {labels.shape}")
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise DataFileError(f"{source}: labels must be integers, got {labels.dtype}")
+    if labels.min() < 0:
+        raise DataFileError(f"{source}: labels must be >= 0, found {labels.min()}")
+    return labels.astype(np.int64), int(labels.max()) + 1
+
+
+def load_png_folder(folder: str | Path) -> ImageSet:
+    """The PNG images in ``folder``, labelled by their class subfolder if they have one."""
+    folder = Path(folder).expanduser()
+    if not folder.is_dir():
+        raise DatasetNotFoundError(f"{folder}: no such folder")
+    loose = _pngs(folder)
+    subfolders = _class_order([sub for sub in folder.iterdir() if sub.is_dir()])
+    classes = [(sub.name, pngs) for sub in subfolders if (pngs := _pngs(sub))]
+    if loose and classes:
+        raise DataFileError(f"{folder}: holds PNGs both directly and in subfolders "
+                            f"({', '.join(name for name, _ in classes)}); put every image in a "
+                            "class subfolder, or all of them directly in the folder")
+    if not loose and not classes:
+        raise DataFileError(f"{folder}: no .png files in it or in its subfolders")
+    if loose:
+        return _read_pngs(loose), None, 0
+    files = [png for _, pngs in classes for png in pngs]
+    labels = np.repeat(np.arange(len(classes), dtype=np.int64), [len(pngs) for _, pngs in classes])
+    return _read_pngs(files), labels, len(classes)
+
+
+def _pngs(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() == ".png" and p.is_file())
+
+
+def _class_order(subfolders: list[Path]) -> list[Path]:
+    """Subfolders by name, or by numeric value when every name is a number."""
+    if subfolders and all(sub.name.isdecimal() for sub in subfolders):
+        return sorted(subfolders, key=lambda sub: int(sub.name))
+    return sorted(subfolders, key=lambda sub: sub.name)
+
+
+def _read_pngs(files: list[Path]) -> np.ndarray:
+    """The PNGs as float32 (N, C, H, W) in [-1, 1]; all must have the first one's shape."""
+    first = _read_png(files[0])
+    images = np.empty((len(files), *first.shape), np.float32)
+    images[0] = first
+    for i, path in enumerate(files[1:], start=1):
+        image = _read_png(path)
+        if image.shape != first.shape:
+            raise DataFileError(f"{path}: shape (C, H, W) = {image.shape} differs from "
+                                f"{files[0]}'s {first.shape}; all images must share one size "
+                                "and channel count")
+        images[i] = image
+    images *= 2
+    images -= 1
+    return images
+
+
+def _read_png(path: Path) -> np.ndarray:
+    """One PNG as float32 (C, H, W) in [0, 1], C = 1 or 3."""
+    try:
+        pixels = matplotlib.image.imread(path)
+    except (OSError, ValueError, SyntaxError) as error:
+        raise DataFileError(f"{path}: cannot be read as a PNG ({error})") from error
+    if pixels.ndim == 2:
+        return pixels[None].astype(np.float32)
+    if pixels.ndim == 3 and pixels.shape[2] == 4:
+        if not np.all(pixels[:, :, 3] == 1):
+            raise DataFileError(f"{path}: has transparent pixels; save it without an alpha "
+                                "channel (flatten it onto a background)")
+        pixels = pixels[:, :, :3]
+    if pixels.ndim != 3 or pixels.shape[2] != 3:
+        raise DataFileError(f"{path}: unsupported PNG layout {pixels.shape}")
+    return pixels.transpose(2, 0, 1).astype(np.float32)
