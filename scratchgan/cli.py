@@ -1,4 +1,4 @@
-"""The ``scratchgan`` command line: train, sample, bench, gradcheck."""
+"""The ``scratchgan`` command line: train, sample, eval, bench, gradcheck."""
 from __future__ import annotations
 
 import argparse
@@ -62,6 +62,36 @@ def _sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def _eval(args: argparse.Namespace) -> int:
+    from scratchgan.gan.checkpoint import CheckpointError
+    from scratchgan.gan.evaluate import evaluate, evaluate_real, format_table, write_json_atomically
+    options = dict(n=args.n, data_dir=args.data_dir, seed=args.seed, batch_size=args.batch_size,
+                   reference_n=args.reference_n)
+    try:
+        if args.checkpoint:
+            result = evaluate(args.checkpoint, **options)
+        else:
+            result = evaluate_real(args.real, **options)
+    except (CheckpointError, FileNotFoundError, ValueError) as e:  # data errors are ValueErrors
+        print(f"scratchgan eval: {e}", file=sys.stderr)
+        return 1
+    source = (f"{args.checkpoint} (step {result['step']})" if args.checkpoint
+              else f"{result['n']} real images of the {args.real} training split")
+    print(f"{result['dataset']}: {source}, {result['n']} samples, seed {args.seed}")
+    if result["kind"] == "image":
+        note = ("" if result["classifier"] == result["dataset"] else
+                f" (the {result['dataset']} dataset holds 28x28 digits framed like MNIST's, "
+                f"so the {result['classifier']} classifier scores them)")
+        print(f"features and probabilities from the {result['classifier']} classifier{note}, "
+              f"against {result['reference_size']} test images")
+    print(format_table(result))
+    json_path = args.json or (Path(args.checkpoint).with_suffix(".eval.json")
+                              if args.checkpoint else None)
+    if json_path:
+        print(f"wrote {write_json_atomically(json_path, result)}")
+    return 0
+
+
 def _bench(args: argparse.Namespace) -> int:
     from scratchgan.bench.run import run_from_args
     return run_from_args(args)
@@ -102,6 +132,23 @@ def build_parser() -> argparse.ArgumentParser:
     smp.add_argument("--seed", type=int, default=0)
     smp.add_argument("--out", default="samples.png", help="output PNG (default samples.png)")
     smp.set_defaults(run=_sample)
+
+    ev = verbs.add_parser("eval", help="score a checkpoint's generator: FD, IS, KID, precision, "
+                                       "recall, classes covered (images) or modes (2-D mixtures)")
+    source = ev.add_mutually_exclusive_group(required=True)
+    source.add_argument("--checkpoint", help="a ckpt-*.npz file")
+    source.add_argument("--real", metavar="DATASET",
+                        help="score real training images instead: the real-vs-real baseline")
+    ev.add_argument("--n", type=int, default=10000, help="samples to score (default 10000)")
+    ev.add_argument("--reference-n", type=int,
+                    help="test images to score against (default: the whole test split)")
+    ev.add_argument("--data-dir", help="folder holding the dataset's files (e.g. mnist/*.gz)")
+    ev.add_argument("--json", help="write the results here (default: beside the checkpoint, "
+                                   "as <checkpoint name>.eval.json)")
+    ev.add_argument("--seed", type=int, default=0, help="noise, labels and KID subsets")
+    ev.add_argument("--batch-size", type=int, default=200,
+                    help="images per generator and classifier batch (default 200)")
+    ev.set_defaults(run=_eval)
 
     from scratchgan.bench.run import add_arguments as add_bench_options
     bench = verbs.add_parser("bench", help="time the kernels and training steps side by side "

@@ -1,0 +1,34 @@
+"""Sample-quality metrics.
+
+Pure NumPy on arrays (float64 inside):
+
+* 2-D mixtures (PacGAN): :func:`mode_statistics`: modes captured, high-quality
+  samples, reverse KL.
+* features: :func:`frechet_distance` (FD; FID with Inception features),
+  :func:`kernel_inception_distance` (KID), :func:`precision_recall` (k-NN manifolds).
+* class probabilities: :func:`inception_score` (IS), :func:`class_coverage` and
+  :func:`class_histogram`.
+
+The features and probabilities of digit images come from a small CNN trained
+with scratchgan itself (:mod:`scratchgan.gan.metrics.classifier`), not from
+Inception-v3: the numbers compare runs with each other, not with papers' FIDs.
+
+    >>> import numpy as np
+    >>> from scratchgan.gan.metrics import frechet_distance
+    >>> a = np.random.default_rng(0).standard_normal((5000, 2))
+    >>> round(frechet_distance(a, a + [3.0, 4.0]), 3)
+    25.0
+"""
+from scratchgan.gan.metrics.arrays import MeanStd
+from scratchgan.gan.metrics.class_coverage import ClassCoverage, class_coverage, class_histogram
+from scratchgan.gan.metrics.frechet import (feature_statistics, frechet_distance,
+                                            frechet_distance_from_statistics, trace_sqrt_product)
+from scratchgan.gan.metrics.inception_score import inception_score
+from scratchgan.gan.metrics.kernel_distance import kernel_inception_distance, mmd2_unbiased
+from scratchgan.gan.metrics.mixtures import ModeStats, mode_statistics
+from scratchgan.gan.metrics.precision_recall import PrecisionRecall, precision_recall
+
+__all__ = ["ModeStats", "mode_statistics", "MeanStd", "feature_statistics", "frechet_distance",
+           "frechet_distance_from_statistics", "trace_sqrt_product", "inception_score",
+           "ClassCoverage", "class_coverage", "class_histogram", "kernel_inception_distance",
+           "mmd2_unbiased", "PrecisionRecall", "precision_recall"]
