@@ -3,15 +3,21 @@
 Backends:
     ``numpy`` (alias ``reference``): plain NumPy, the oracle the others are tested against.
     ``numba``: CPU kernels compiled with Numba (module ``scratchgan_kernels.cpu``).
-    ``cuda``:  CuPy RawModule kernels (module ``scratchgan_kernels.cuda``).
+    ``cuda``:  CUDA C kernels through CuPy (module ``scratchgan_kernels.cuda``); listed by
+               ``available_backends()`` only where CuPy imports and ``cupy.is_available()``.
 
-A backend module lists its kernels in ``KERNELS`` (a dict name -> callable).
-This package never imports scratchgan: kernels are pure array code.
+A backend module lists its kernels in ``KERNELS`` (a dict name -> callable). A kernel that
+a backend does not list comes from ``scratchgan_kernels.portable`` (array-generic
+implementations, the reference on NumPy arrays) when it is there.
+This package never imports scratchgan, and importing it never imports CuPy (the ``cuda``
+backend is imported when it is first asked for).
 """
 from __future__ import annotations
 
 import importlib
 from typing import Callable
+
+from scratchgan_kernels import portable
 
 _BACKEND_MODULES = {
     "numpy": "scratchgan_kernels.reference",
@@ -42,12 +48,14 @@ def _load(backend: str) -> dict[str, Callable] | None:
 
 
 def available_backends() -> list[str]:
-    """The backends whose module imports on this machine, reference first."""
+    """The backends that can run on this machine, reference first (``cuda`` only where
+    CuPy imports and sees a GPU)."""
     return [b for b in _BACKEND_MODULES if _load(b) is not None]
 
 
 def get(name: str, backend: str = "numpy") -> Callable:
-    """The kernel ``name`` of ``backend``; a clear error if either is unknown."""
+    """The kernel ``name`` of ``backend`` (or the portable one where the backend has none);
+    a clear error if either is unknown or the backend cannot run here."""
     backend = _ALIASES.get(backend, backend)
     if backend not in _BACKEND_MODULES:
         raise ValueError(
@@ -59,6 +67,11 @@ def get(name: str, backend: str = "numpy") -> Callable:
     try:
         return kernels[name]
     except KeyError:
+        pass
+    try:
+        return portable.KERNELS[name]
+    except KeyError:
+        names = sorted(set(kernels) | set(portable.KERNELS))
         raise KeyError(
-            f"backend {backend!r} has no kernel {name!r}; it has: {', '.join(sorted(kernels))}"
+            f"backend {backend!r} has no kernel {name!r}; it has: {', '.join(names)}"
         ) from None

@@ -1,11 +1,17 @@
-"""Which array module and which kernel backend apply to given arrays.
+"""Which array module and which kernel backend apply to given arrays, and moving arrays
+between the host and the GPU.
 
-The backend follows the array: a CuPy array runs the ``cuda`` kernels, a NumPy
-array the backend named by ``Config.cpu_kernels``. Ops never branch on it; they
-ask :func:`kernel` for the implementation.
+The backend follows the array: a CuPy array runs the ``cuda`` kernels, a NumPy array the
+backend named by ``Config.cpu_kernels``. Ops never branch on it; they ask :func:`kernel`
+for the implementation.
+
+CuPy is optional and never imported here unless the GPU is asked for (:func:`cuda_module`):
+an array can only be a CuPy array once something imported CuPy, so the checks below look
+CuPy up in ``sys.modules`` and cost nothing on machines without it.
 """
 from __future__ import annotations
 
+import sys
 from types import ModuleType
 from typing import Any, Callable
 
@@ -14,14 +20,18 @@ import numpy as np
 import scratchgan_kernels
 from scratchgan.config import Config
 
-try:  # CuPy is an optional extra.
-    import cupy as _cupy
-except Exception:  # pragma: no cover - depends on the machine
-    _cupy = None
+DEVICES = ("cpu", "cuda")
+_tf32_applied: bool | None = None    # the Config.allow_tf32 value last given to CuPy
+
+
+def _cupy() -> ModuleType | None:
+    """CuPy if it has been imported (by anyone), else None."""
+    return sys.modules.get("cupy")
 
 
 def _is_cupy(x: Any) -> bool:
-    return _cupy is not None and isinstance(x, _cupy.ndarray)
+    cp = _cupy()
+    return cp is not None and isinstance(x, cp.ndarray)
 
 
 def _array(x: Any) -> Any:
@@ -29,11 +39,22 @@ def _array(x: Any) -> Any:
     return x if isinstance(x, np.ndarray) or _is_cupy(x) else getattr(x, "data", x)
 
 
+def _sync_tf32() -> None:
+    """Give CuPy the current ``Config.allow_tf32`` (once per change)."""
+    global _tf32_applied
+    wanted = bool(Config.allow_tf32)
+    if _tf32_applied is None or _tf32_applied != wanted:
+        from scratchgan_kernels import cuda
+        cuda.set_tf32(wanted)
+        _tf32_applied = wanted
+
+
 def get_array_module(*xs: Any) -> ModuleType:
     """``cupy`` if any of ``xs`` (arrays or Tensors) lives on a GPU, else ``numpy``."""
     for x in xs:
         if _is_cupy(_array(x)):
-            return _cupy
+            _sync_tf32()
+            return _cupy()
     return np
 
 
@@ -48,6 +69,52 @@ def kernel(name: str, *xs: Any) -> Callable:
 
 
 def to_numpy(x: Any) -> np.ndarray:
-    """A NumPy copy (or view) of an array or Tensor, wherever it lives."""
+    """A NumPy copy (or view) of an array or Tensor, wherever it lives (a device array is
+    copied to the host: this waits for the GPU)."""
     x = _array(x)
-    return _cupy.asnumpy(x) if _is_cupy(x) else np.asarray(x)
+    return x.get() if _is_cupy(x) else np.asarray(x)
+
+
+def device_of(x: Any) -> str:
+    """``"cuda"`` for a CuPy array (or a Tensor holding one), else ``"cpu"``."""
+    return "cuda" if _is_cupy(_array(x)) else "cpu"
+
+
+def check_device(device: Any) -> str:
+    """``device`` if it names a device (``"cpu"`` or ``"cuda"``), else a ValueError."""
+    if device not in DEVICES:
+        raise ValueError(f"device must be 'cpu' or 'cuda', got {device!r}")
+    return device
+
+
+class DeviceUnavailable(RuntimeError, ValueError):
+    """The GPU was asked for, but CuPy or a GPU is missing (the message says which). Also a
+    ValueError, so code that reports bad configuration values (the CLI) reports this one."""
+
+
+_cuda_found = False         # a GPU was found once: later calls skip the check
+
+
+def cuda_module() -> ModuleType:
+    """CuPy, when it imports and sees a GPU; otherwise a :class:`DeviceUnavailable` error
+    (a RuntimeError) that says which of the two is missing and how to fix it."""
+    global _cuda_found
+    if not _cuda_found:
+        from scratchgan_kernels.cuda import unavailable_reason
+        reason = unavailable_reason()
+        if reason is not None:
+            raise DeviceUnavailable(f"device 'cuda' is not available: {reason}")
+        _cuda_found = True
+    import cupy
+    return cupy
+
+
+def to_device(x: Any, device: str) -> Any:
+    """The array of ``x`` on ``device`` (``"cpu"``: a NumPy array, ``"cuda"``: a CuPy
+    array); ``x``'s own array when it is already there, else a copy."""
+    a = _array(x)
+    if check_device(device) == "cpu":
+        return a if isinstance(a, np.ndarray) else to_numpy(a)
+    if _is_cupy(a):
+        return a
+    return cuda_module().asarray(a)

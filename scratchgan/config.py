@@ -6,6 +6,10 @@ Keys:
     cpu_kernels:     kernel backend for NumPy arrays: ``"numba"`` (compiled, the default
                      where Numba imports) or ``"numpy"`` (the reference; the default,
                      with one warning, where it does not).
+    allow_tf32:      let cuBLAS round float32 matrix products on the GPU to TF32 on tensor
+                     cores (faster, about 3 decimal digits): False by default, so GPU
+                     float32 results keep float32 precision. Applied before the next GPU op;
+                     no effect on CPU, float64, or GPUs before compute capability 8.0.
 """
 from __future__ import annotations
 
@@ -30,9 +34,10 @@ class Config:
     enable_backprop: bool = True
     train: bool = True
     cpu_kernels: str = _default_cpu_kernels()
+    allow_tf32: bool = False
 
 
-_KEYS = ("enable_backprop", "train", "cpu_kernels")
+_KEYS = ("enable_backprop", "train", "cpu_kernels", "allow_tf32")
 
 
 @contextlib.contextmanager

@@ -1,6 +1,12 @@
 """The library's random state: one NumPy Generator that parameter initialisation,
 noise and data shuffling draw from, so ``manual_seed`` makes a run reproducible
-and a checkpoint can save and restore it exactly."""
+and a checkpoint can save and restore it exactly.
+
+GPU runs draw here too, on the host, and copy the numbers to the device (a batch of noise
+is a few KB, copied once per step): a run on the GPU draws exactly the numbers of the same
+run on the CPU, so the two can be compared step by step, and a checkpoint's generator
+states resume either. (CuPy's own generator would be faster for large draws, but its
+stream differs from NumPy's.)"""
 from __future__ import annotations
 
 from typing import Any

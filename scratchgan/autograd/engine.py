@@ -41,7 +41,11 @@ def _initial_grads(outputs: list[Tensor], grad_outputs: list) -> list[Tensor]:
                     f"the gradient can be implied only for a one-element output, but outputs[{i}] "
                     f"has shape {y.shape}: pass gy, an array of that shape")
             gy = get_array_module(y.data).ones(y.shape, y.dtype)
-        gy = gy if isinstance(gy, Tensor) else Tensor(as_array(gy, y.dtype))
+        if not isinstance(gy, Tensor):
+            gy = Tensor(get_array_module(y.data).asarray(as_array(gy, y.dtype)))
+        elif gy.device != y.device:
+            raise TypeError(f"gy lives on {gy.device} but outputs[{i}] on {y.device}; "
+                            f"move it with .to({y.device!r})")
         if gy.shape != y.shape:
             raise ValueError(f"gy has shape {gy.shape} but outputs[{i}] has shape {y.shape}")
         gys.append(gy)

@@ -16,7 +16,10 @@ from __future__ import annotations
 import weakref
 from typing import Any
 
+import numpy as np
+
 from scratchgan.autograd.tensor import Tensor, as_array
+from scratchgan.backend import get_array_module
 from scratchgan.config import Config
 
 
@@ -50,15 +53,34 @@ class Function:
         return outputs if multiple else outputs[0]
 
     def _as_tensors(self, inputs: tuple[Any, ...]) -> tuple[Tensor, ...]:
-        """Wrap constants as Tensors in the dtype of the floating Tensor inputs;
-        reject floating Tensors of different dtypes with a clear message."""
+        """Wrap constants as Tensors in the dtype of the floating Tensor inputs, and on their
+        device; reject floating Tensors of different dtypes, and Tensors on different
+        devices (a 0-d constant Tensor on the host is moved), with a clear message."""
         float_dtypes = {x.dtype for x in inputs if isinstance(x, Tensor) and x.dtype.kind == "f"}
         if len(float_dtypes) > 1:
             names = " and ".join(sorted(str(d) for d in float_dtypes))
             raise TypeError(f"{self.name}: inputs have different dtypes ({names}); "
                             "cast one of them with .astype() first")
         dtype = float_dtypes.pop() if float_dtypes else None
-        return tuple(x if isinstance(x, Tensor) else Tensor(as_array(x, dtype)) for x in inputs)
+        gpu = next((x for x in inputs if isinstance(x, Tensor) and x.device == "cuda"), None)
+        if gpu is None:
+            return tuple(x if isinstance(x, Tensor) else Tensor(as_array(x, dtype))
+                         for x in inputs)
+        return tuple(self._on_gpu(x, dtype, get_array_module(gpu)) for x in inputs)
+
+    def _on_gpu(self, x: Any, dtype: Any, xp: Any) -> Tensor:
+        """``x`` as a Tensor on the GPU, where another input of this call lives."""
+        if isinstance(x, Tensor):
+            if x.device == "cuda":
+                return x
+            if x.ndim > 0 or x.requires_grad:
+                raise TypeError(f"{self.name}: inputs live on different devices (cpu and "
+                                "cuda); move them to one with .to('cuda') or .to('cpu') first")
+            return Tensor(xp.asarray(x.data))
+        a = as_array(x, dtype)
+        if isinstance(a, np.ndarray):   # a host constant: a scalar is filled in on the device
+            a = xp.full((), a.item(), a.dtype) if a.ndim == 0 else xp.asarray(a)
+        return Tensor(a)
 
     @property
     def name(self) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from scratchgan.backend import get_array_module, to_numpy
+from scratchgan.backend import check_device, device_of, get_array_module, to_device, to_numpy
 
 DEFAULT_DTYPE = np.float32
 
@@ -86,7 +86,8 @@ class Tensor:
 
     @property
     def device(self) -> str:
-        return "cpu" if get_array_module(self.data) is np else "cuda"
+        """``"cpu"`` (a NumPy array) or ``"cuda"`` (a CuPy array on the GPU)."""
+        return device_of(self.data)
 
     def __len__(self) -> int:
         return len(self.data)
@@ -117,6 +118,28 @@ class Tensor:
     def astype(self, dtype: Any) -> Tensor:
         """A copy in ``dtype``, cut from the graph (cast parameters before building graphs)."""
         return Tensor(self.data.astype(dtype), requires_grad=self.requires_grad, name=self.name)
+
+    def to(self, device: str | None = None, dtype: Any = None) -> Tensor:
+        """This Tensor on ``device`` (``"cpu"`` or ``"cuda"``) and/or in ``dtype``: ``self``
+        when it already is both, else a copy cut from the graph that keeps
+        ``requires_grad`` (move and cast leaves before building graphs, as with
+        ``astype``). ``"cuda"`` needs CuPy and a GPU: a RuntimeError says which is missing."""
+        data = self.data
+        if device is not None and check_device(device) != self.device:
+            data = to_device(data, device)
+        if dtype is not None and np.dtype(dtype) != data.dtype:
+            data = data.astype(dtype)
+        if data is self.data:
+            return self
+        return Tensor(data, requires_grad=self.requires_grad, name=self.name)
+
+    def cuda(self) -> Tensor:
+        """``to("cuda")``."""
+        return self.to("cuda")
+
+    def cpu(self) -> Tensor:
+        """``to("cpu")``."""
+        return self.to("cpu")
 
     def retain_grad(self) -> None:
         """Keep this non-leaf Tensor's gradient in ``.grad`` after ``backward``."""

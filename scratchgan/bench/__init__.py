@@ -10,6 +10,10 @@ One command, one run, one set of conditions (threads, malloc mode) for every lib
              batch, next to an equivalent PyTorch step (eager NCHW and channels-last)
     wgan-gp  the WGAN-GP step (gradient penalty through double backward), ours and PyTorch's
 
+``--device cuda`` runs the same sections on the GPU: our ``cuda`` backend against PyTorch
+CUDA (TF32 off in both, device synchronisation around every timed repeat), the steps at
+batches 64 and 256, "% peak" against the named card's FP32 peak (``machine.GPU_CARDS``).
+
 Each measurement runs in a fresh worker process (``python -m scratchgan.bench.worker``)
 whose environment pins the thread pools and the glibc malloc mode before NumPy, Numba or
 PyTorch load, which also gives each training-step configuration its own memory high-water

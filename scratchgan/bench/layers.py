@@ -14,6 +14,10 @@ Each backend runs the call its autograd makes for that product:
 No bias (it is a separate broadcast add in both libraries). Before timing, every
 backend's result is compared with the first one's (``max_rel_diff``), so a row can only
 time the same product everywhere.
+
+On the GPU (``device="cuda"``) ours is the ``cuda`` backend (CuPy arrays; linear rows are
+``cupy.matmul``, i.e. cuBLAS) and PyTorch runs on CUDA tensors (cuDNN), TF32 off in both;
+every timed repeat is bracketed by a device synchronisation.
 """
 from __future__ import annotations
 
@@ -44,9 +48,9 @@ def _ours(layer: Layer, backend: str, x: np.ndarray, W: np.ndarray,
 
 
 def _torch(torch: Any, layer: Layer, x: np.ndarray, W: np.ndarray,
-           gy: np.ndarray) -> dict[str, Callable[[], Any]]:
+           gy: np.ndarray, device: str = "cpu") -> dict[str, Callable[[], Any]]:
     F = torch.nn.functional
-    tx, tW, tgy = (torch.from_numpy(a) for a in (x, W, gy))
+    tx, tW, tgy = (torch.from_numpy(a).to(device) for a in (x, W, gy))
     if layer.kind == "linear":
         return {"fwd": lambda: F.linear(tx, tW), "dX": lambda: torch.mm(tgy, tW),
                 "dW": lambda: torch.mm(tgy.t(), tx)}
@@ -72,16 +76,23 @@ def _arrays(layer: Layer, batch: int, dtype: str, rng: np.random.Generator):
 
 
 def kernel_cases(batch: int, backends: list[str], torch: Any = None, dtype: str = "float32",
-                 layers: list[Layer] | None = None, seed: int = 0) -> list[dict[str, Any]]:
+                 layers: list[Layer] | None = None, seed: int = 0,
+                 device: str = "cpu") -> list[dict[str, Any]]:
     """One case per (layer, op): {"layer", "label", "kind", "op", "flops", "fns": {backend:
-    callable}, "shared": {backend: the backend whose timing it shares}}."""
+    callable}, "shared": {backend: the backend whose timing it shares}}; ``device="cuda"``:
+    the arrays on the GPU (the backends are then ["cuda"])."""
     rng = np.random.default_rng(seed)
     cases = []
     for layer in layers or dcgan28_layers():
         x, W, gy = _arrays(layer, batch, dtype, rng)
-        per_backend = {b: _ours(layer, b, x, W, gy) for b in backends}
+        if device == "cuda":
+            import cupy
+            ours = [cupy.asarray(a) for a in (x, W, gy)]
+        else:
+            ours = [x, W, gy]
+        per_backend = {b: _ours(layer, b, *ours) for b in backends}
         if torch is not None:
-            per_backend["torch"] = _torch(torch, layer, x, W, gy)
+            per_backend["torch"] = _torch(torch, layer, x, W, gy, device)
         for op in OPS:
             fns = {b: ops[op] for b, ops in per_backend.items()}
             shared = {}
@@ -96,16 +107,27 @@ def kernel_cases(batch: int, backends: list[str], torch: Any = None, dtype: str 
 
 
 def _as_array(y: Any) -> np.ndarray:
-    return y.numpy() if hasattr(y, "numpy") and not isinstance(y, np.ndarray) else np.asarray(y)
+    if isinstance(y, np.ndarray):
+        return y
+    if hasattr(y, "get") and hasattr(y, "device"):      # a CuPy array
+        return y.get()
+    if hasattr(y, "cpu"):                               # a torch tensor, on any device
+        return y.detach().cpu().numpy()
+    return np.asarray(y)
 
 
 def run_kernel_table(batch: int, backends: list[str], torch: Any = None, repeats: int = 15,
                      min_time: float = 0.02, max_wait: float = 60.0, dtype: str = "float32",
                      layers: list[Layer] | None = None,
-                     progress: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
+                     progress: Callable[[str], None] | None = None,
+                     device: str = "cpu") -> list[dict[str, Any]]:
     """Time every case; one row per (layer, op) with per-backend median/min and GFLOP/s."""
+    sync = None
+    if device == "cuda":
+        from scratchgan.bench.machine import cuda_sync
+        sync = cuda_sync
     rows = []
-    for case in kernel_cases(batch, backends, torch, dtype, layers):
+    for case in kernel_cases(batch, backends, torch, dtype, layers, device=device):
         fns = case["fns"]
         outs = {b: _as_array(fn()) for b, fn in fns.items()}
         first = next(iter(outs.values()))
@@ -113,7 +135,7 @@ def run_kernel_table(batch: int, backends: list[str], torch: Any = None, repeats
         diff = max(float(np.max(np.abs(o - first))) / scale for o in outs.values())
         load = wait_quiet(max_wait)
         s0 = snapshot()
-        timed = bench_pair(fns, repeats, min_time)
+        timed = bench_pair(fns, repeats, min_time, sync=sync)
         load = max(load or 0.0, foreign_load(s0, snapshot()))
         results = {}
         for b, r in timed.items():

@@ -154,3 +154,83 @@ def probe(n: int, repeats: int, torch: Any = None) -> dict[str, Any]:
         result["matmul_torch"] = {"n": n, "dtype": "float32", "median": 2 * n ** 3 / r["median_s"] / 1e9,
                                   "best": 2 * n ** 3 / r["min_s"] / 1e9}
     return result
+
+
+# -- GPU (scratchgan bench --device cuda) ----------------------------------------------------
+
+#: FP32 peak of the CUDA cores (not tensor cores: our kernels and the cuBLAS float32 GEMMs
+#: without TF32 run there) for named cards: FP32 lanes x 2 FLOP (an FMA) x boost clock.
+#: H100 SXM5: 132 SMs x 128 = 16,896 lanes at 1.98 GHz = 66.9 TFLOP/s (NVIDIA's H100
+#: datasheet: "FP32 67 teraFLOPS"; per-unit table at
+#: https://glennklockwood.com/garden/processors/h100). H100 PCIe: 114 SMs = 14,592 lanes at
+#: 1.755 GHz = 51.2 TFLOP/s. H200 (SXM): the same GH100 chip and clocks as the H100 SXM with
+#: HBM3e memory, 66.9 TFLOP/s (e.g. https://hmc-tech.com/gpu/nvidia-h100-vs-nvidia-h200-sxm-vs-nvidia-gb200).
+#: The NVL variants (lower power, other clocks) are not in the table: pass --card or read
+#: the measured GEMM rate.
+GPU_CARDS = {
+    "H100 SXM": {"lanes": 16896, "ghz": 1.98, "match": ("H100", "SXM|HBM3")},
+    "H100 PCIe": {"lanes": 14592, "ghz": 1.755, "match": ("H100", "PCIE")},
+    "H200": {"lanes": 16896, "ghz": 1.98, "match": ("H200", "")},
+}
+
+
+def card_peak(name: str | None, override: str | None = None) -> dict[str, Any] | None:
+    """The FP32 peak of the named card (``override``, a key of GPU_CARDS) or of the card
+    whose device name this is ("NVIDIA H100 80GB HBM3" -> "H100 SXM"); None if unknown."""
+    import re
+    key = override
+    if key is None and name and "NVL" not in name.upper():   # NVL parts: other clocks
+        upper = name.upper()
+        for card, spec in GPU_CARDS.items():
+            model, variant = spec["match"]
+            if model in upper and (not variant or re.search(variant, upper)):
+                key = card
+                break
+    if key is None:
+        return None
+    spec = GPU_CARDS[key]
+    gflops = spec["lanes"] * 2 * spec["ghz"]
+    return {"card": key, "gflops_fp32": gflops, "from": "--card" if override else "device name",
+            "formula": f"{spec['lanes']:,} FP32 lanes x 2 FLOP x {spec['ghz']:g} GHz = "
+                       f"{gflops / 1e3:.1f} TFLOP/s"}
+
+
+def cuda_sync() -> None:
+    """Wait for every queued kernel of the current GPU (CuPy's and PyTorch's alike)."""
+    import cupy
+    cupy.cuda.Device().synchronize()
+
+
+def gpu_probe(n: int, repeats: int, torch: Any = None, card: str | None = None) -> dict[str, Any]:
+    """The GPU, its software, the measured float32 GEMM rate of cuBLAS through CuPy (TF32
+    off: the "measured peak") and, where PyTorch has CUDA, through PyTorch; the named
+    card's FP32 peak."""
+    import cupy
+    from scratchgan.bench.timing import bench_pair
+    from scratchgan_kernels.cuda import set_tf32
+    dev = cupy.cuda.Device()
+    props = cupy.cuda.runtime.getDeviceProperties(dev.id)
+    name = props["name"].decode() if isinstance(props["name"], bytes) else str(props["name"])
+    set_tf32(False)
+    a = cupy.random.standard_normal((n, n), dtype=cupy.float32)
+    r = bench_pair({"mm": lambda: cupy.matmul(a, a)}, repeats, 0.05, sync=cuda_sync)["mm"]
+    flops = 2 * n ** 3
+    result: dict[str, Any] = {
+        "name": name, "compute_capability": dev.compute_capability,
+        "memory_gib": props["totalGlobalMem"] / 2 ** 30,
+        "sms": props.get("multiProcessorCount"),
+        "cupy": cupy.__version__, "cuda_runtime": cupy.cuda.runtime.runtimeGetVersion(),
+        "cuda_driver": cupy.cuda.runtime.driverGetVersion(),
+        "matmul_cupy": {"n": n, "dtype": "float32", "tf32": False,
+                        "median": flops / r["median_s"] / 1e9, "best": flops / r["min_s"] / 1e9},
+        "card": card_peak(name, card),
+    }
+    if torch is not None and torch.cuda.is_available():
+        torch.backends.cuda.matmul.allow_tf32 = False
+        t = torch.randn(n, n, device="cuda")
+        r = bench_pair({"mm": lambda: torch.matmul(t, t)}, repeats, 0.05, sync=cuda_sync)["mm"]
+        result["matmul_torch"] = {"n": n, "dtype": "float32", "tf32": False,
+                                  "median": flops / r["median_s"] / 1e9,
+                                  "best": flops / r["min_s"] / 1e9}
+        result["torch_cuda"] = torch.version.cuda
+    return result

@@ -59,6 +59,16 @@ METHOD = """\
   state, and the step) and "step MiB" = that peak - the RSS at the reset: the working
   memory of a step (activations, gradients, temporaries). Not tracemalloc (too slow for
   our many small arrays, blind to PyTorch's allocations).
+- **GPU (`--device cuda`).** Ours is the `cuda` backend (CuPy arrays, the CUDA C kernels of
+  `kernels/cuda/*.cu`, cuBLAS GEMMs), PyTorch runs on CUDA (cuBLAS/cuDNN); TF32 is off in
+  both (`Config.allow_tf32 = False`; `torch.backends.cuda.matmul.allow_tf32` and
+  `torch.backends.cudnn.allow_tf32` False). Each timed repeat starts and ends with a device
+  synchronisation, so it covers the GPU work its calls queued. Neither training step reads a
+  loss back inside the measurement (ours keeps them on the device until a log step; the
+  PyTorch step keeps them as tensors). "% peak" divides by the named card's FP32 (CUDA
+  core, non-tensor) peak, lanes x 2 x boost clock (H100 SXM and H200: 66.9 TFLOP/s; H100
+  PCIe: 51.2); the measured cuBLAS float32 GEMM rate (n = 8192) is shown beside it. "GPU
+  MiB": CuPy's memory pool after the steps (it only grows), or PyTorch's peak allocation.
 - **Kernel table.** Each backend runs the call its autograd makes: ours conv2d /
   conv_transpose2d / conv2d_grad_weight (dX of a conv is a transposed conv and vice versa),
   PyTorch `F.conv2d`/`F.conv_transpose2d` and `aten.convolution_backward` with one output
@@ -95,8 +105,37 @@ def _ratio(x: float) -> str:
 
 
 def _peak(results: dict[str, Any]) -> float | None:
+    """The GFLOP/s that "% peak" divides by: on the GPU the named card's FP32 peak (else the
+    measured cuBLAS rate), on the CPU the measured NumPy matmul rate."""
+    gpu = results.get("machine", {}).get("gpu")
+    if results.get("settings", {}).get("device") == "cuda" and gpu:
+        if gpu.get("card"):
+            return gpu["card"]["gflops_fp32"]
+        return gpu.get("matmul_cupy", {}).get("median")
     mm = results.get("machine", {}).get("matmul_numpy")
     return mm["median"] if mm else None
+
+
+def gpu_lines(results: dict[str, Any]) -> list[str]:
+    """The GPU lines of the machine section (``--device cuda`` runs)."""
+    g = results.get("machine", {}).get("gpu")
+    if not g:
+        return []
+    lines = [f"GPU: {g['name']} (compute capability {g['compute_capability']}, {g.get('sms')} SMs, "
+             f"{g['memory_gib']:.0f} GiB); CuPy {g['cupy']}, CUDA runtime {g['cuda_runtime']}, "
+             f"driver {g['cuda_driver']}" + (f"; torch CUDA {g['torch_cuda']}"
+                                             if g.get("torch_cuda") else "")]
+    mm = g["matmul_cupy"]
+    line = (f"measured: cuBLAS float32 GEMM (CuPy, TF32 off) n={mm['n']}: "
+            f"{mm['median']:.0f} GFLOP/s (best {mm['best']:.0f})")
+    if g.get("matmul_torch"):
+        line += f"; torch: {g['matmul_torch']['median']:.0f} GFLOP/s"
+    lines.append(line)
+    card = g.get("card")
+    lines.append(f"FP32 peak ({card['card']}, from the {card['from']}): {card['formula']} "
+                 "= 100% peak" if card else
+                 "FP32 peak: card not recognised (pass --card); % peak uses the measured GEMM")
+    return lines
 
 
 def _rate(gflops: float, peak: float | None) -> str:
@@ -139,6 +178,10 @@ def machine_lines(results: dict[str, Any]) -> list[str]:
     th = m.get("theoretical")
     lines.append(f"FMA-theoretical (estimate): {th['formula']} = {th['gflops_fp32']:.0f} GFLOP/s "
                  f"(clock: {th['ghz_source']})" if th else "FMA-theoretical: not readable here")
+    if s.get("device") == "cuda":
+        lines = [x.replace("= 100% peak", "(the CPU's; the GPU's peak below is 100%)")
+                 for x in lines]
+        lines += gpu_lines(results)
     return lines
 
 
@@ -203,6 +246,9 @@ def step_table(results: dict[str, Any], section: str) -> tuple[list[str], list[l
     headers = ["configuration", "batch", "ms/step median (min)", "images/s",
                "GFLOP/s (%peak)", "÷ torch eager", "first step s", "RSS peak MiB",
                "step MiB", "faults/step"]
+    gpu = any("gpu_mib" in r for r in sec["rows"])
+    if gpu:
+        headers.append("GPU MiB")
     rows, notes, loaded = [], [], False
     for r in sec["rows"]:
         if "median_s" not in r:
@@ -219,7 +265,8 @@ def step_table(results: dict[str, Any], section: str) -> tuple[list[str], list[l
                      f"{r['first_step_s']:.2f}",
                      f"{r['rss_peak_mib']:.0f}" if "rss_peak_mib" in r else "-",
                      f"{r['step_mib']:.0f}" if "step_mib" in r else "-",
-                     f"{r['minor_faults_per_step']:.0f}"])
+                     f"{r['minor_faults_per_step']:.0f}"]
+                    + ([f"{r['gpu_mib']:.0f}" if "gpu_mib" in r else "-"] if gpu else []))
     flops = ", ".join(f"batch {b}: {f / 1e9:.2f}" for b, f in sec.get("flops_per_step", {}).items())
     notes.append(f"GFLOP per step (3x convention): {flops}; '÷ torch eager' = median time / "
                  "PyTorch eager's at the same batch (> 1: slower)")
@@ -351,7 +398,8 @@ def write_chart(results: dict[str, Any], path: str) -> None:
         ax.legend(fontsize=8)
         ax.grid(axis="x", alpha=0.3)
     title = "scratchgan bench" + (" (--quick smoke run)" if results.get("quick") else "")
-    cpu = results.get("machine", {}).get("cpu")
+    gpu = results.get("machine", {}).get("gpu") or {}
+    cpu = gpu.get("name") or results.get("machine", {}).get("cpu")
     fig.suptitle(f"{title}: {cpu}" if cpu else title)
     fig.tight_layout()
     fig.savefig(path, dpi=110)

@@ -5,6 +5,12 @@ Every worker gets the same environment: OMP/OPENBLAS/MKL/NUMBA_NUM_THREADS = --t
 (PyTorch also calls ``torch.set_num_threads``) and, with ``--malloc tuned`` (the default),
 MALLOC_MMAP_THRESHOLD_=67108864 MALLOC_TRIM_THRESHOLD_=1073741824, so that multi-MB arrays
 and tensors are not page-faulted in afresh on every call, in ours and in PyTorch alike.
+
+``--device cuda`` measures the GPU instead: our ``cuda`` backend (CuPy, the CUDA C kernels,
+cuBLAS) against PyTorch on CUDA, TF32 off in both, every timed repeat bracketed by a device
+synchronisation; the training steps at batches 64 and 256 by default; "% peak" against the
+named card's FP32 peak (``--card``, else recognised from the device name), with the measured
+cuBLAS float32 GEMM rate beside it.
 """
 from __future__ import annotations
 
@@ -21,6 +27,9 @@ from typing import Any
 
 SECTIONS = ("kernels", "step", "wgan-gp")
 TORCH_IMPORT_ERROR = "PyTorch did not import"
+TORCH_CUDA_ERROR = "PyTorch has no CUDA here"
+DEFAULT_BATCHES = {"cpu": [64, 128], "cuda": [64, 256]}
+DEFAULT_GPU_PEAK_SIZE = 8192
 FULL = {"repeats": 15, "kernel_min_time": 0.02, "max_wait": 60.0, "warmup": 3, "peak_repeats": 5}
 QUICK = {"repeats": 3, "kernel_min_time": 0.005, "max_wait": 0.0, "warmup": 2, "peak_repeats": 2}
 
@@ -31,8 +40,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--only", nargs="+", choices=SECTIONS, metavar="SECTION",
                    help="run only these sections: kernels, step, wgan-gp (default: all; the "
                         "machine probe always runs)")
-    p.add_argument("--batches", nargs="+", type=int, default=[64, 128], metavar="N",
-                   help="batch sizes of the training steps (default 64 128)")
+    p.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
+                   help="cpu (default): our CPU backends against PyTorch CPU; cuda: our cuda "
+                        "backend against PyTorch CUDA (needs CuPy and a GPU)")
+    p.add_argument("--card", choices=("H100 SXM", "H100 PCIe", "H200"),
+                   help="with --device cuda: the card whose FP32 peak the %% columns use "
+                        "(default: recognised from the device name)")
+    p.add_argument("--batches", nargs="+", type=int, default=None, metavar="N",
+                   help="batch sizes of the training steps (default 64 128 on cpu, "
+                        "64 256 on cuda)")
     p.add_argument("--backends", nargs="+", metavar="NAME",
                    help="our CPU kernel backends (default: numba numpy, those present); the "
                         "WGAN-GP step runs on the first")
@@ -98,6 +114,14 @@ def _torch_status(no_torch: bool) -> str | None:
     return None
 
 
+def _device(args: argparse.Namespace) -> str:
+    return getattr(args, "device", "cpu") or "cpu"
+
+
+def _batches(args: argparse.Namespace) -> list[int]:
+    return list(args.batches) if args.batches else DEFAULT_BATCHES[_device(args)]
+
+
 def command_line(args: argparse.Namespace) -> str:
     """The ``scratchgan bench`` command that reproduces ``args`` (defaults left out)."""
     words = ["scratchgan", "bench"]
@@ -105,8 +129,12 @@ def command_line(args: argparse.Namespace) -> str:
         words.append("--quick")
     if args.only:
         words += ["--only", *args.only]
-    if list(args.batches) != [64, 128]:
-        words += ["--batches", *map(str, args.batches)]
+    if _device(args) != "cpu":
+        words += ["--device", _device(args)]
+    if getattr(args, "card", None):
+        words += ["--card", args.card]
+    if _batches(args) != DEFAULT_BATCHES[_device(args)]:
+        words += ["--batches", *map(str, _batches(args))]
     if args.backends:
         words += ["--backends", *args.backends]
     if args.no_torch:
@@ -128,24 +156,34 @@ def run_benchmarks(args: argparse.Namespace, log=print) -> dict[str, Any]:
     mode = QUICK if args.quick else FULL
     repeats = args.repeats or mode["repeats"]
     max_wait = mode["max_wait"] if args.max_wait is None else args.max_wait
+    device, batches = _device(args), _batches(args)
     for name in ("batches", "threads", "repeats", "kernel_batch", "peak_size"):
-        values = getattr(args, name)
+        values = batches if name == "batches" else getattr(args, name)
         if values is not None and min(values if isinstance(values, list) else [values]) < 1:
             raise ValueError(f"--{name.replace('_', '-')} must be at least 1, got {values}")
-    present = scratchgan_kernels.available_backends()
-    backends = args.backends or [b for b in ("numba", "numpy") if b in present]
-    missing = [b for b in backends if b not in present or b == "cuda"]
-    if missing:
-        raise ValueError(f"CPU kernel backend(s) not available here: {', '.join(missing)}; "
-                         f"available: {', '.join(b for b in present if b != 'cuda')}")
+    if device == "cuda":
+        from scratchgan.backend import cuda_module
+        cuda_module()        # DeviceUnavailable (a ValueError) names what is missing
+        if args.backends and args.backends != ["cuda"]:
+            raise ValueError("--device cuda measures the cuda backend; leave out --backends")
+        backends = ["cuda"]
+    else:
+        present = scratchgan_kernels.available_backends()
+        backends = args.backends or [b for b in ("numba", "numpy") if b in present]
+        missing = [b for b in backends if b not in present or b == "cuda"]
+        if missing:
+            raise ValueError(f"CPU kernel backend(s) not available here: {', '.join(missing)}; "
+                             f"available: {', '.join(b for b in present if b != 'cuda')}")
     sections = list(args.only or SECTIONS)
     torch_skip = _torch_status(args.no_torch)
     env = _worker_env(args.threads, args.malloc)
-    common = {"threads": args.threads, "max_wait": max_wait, "repeats": repeats}
+    common = {"threads": args.threads, "max_wait": max_wait, "repeats": repeats,
+              "device": device}
     results: dict[str, Any] = {
         "schema": 1, "command": command_line(args), "quick": bool(args.quick),
         "time_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "settings": {"sections": sections, "batches": args.batches, "backends": backends,
+        "settings": {"sections": sections, "batches": batches, "backends": backends,
+                     "device": device, "tf32": False,
                      "threads": args.threads, "malloc": args.malloc, "repeats": repeats,
                      "warmup_steps": mode["warmup"], "max_wait_s": max_wait,
                      "kernel_batch": args.kernel_batch, "kernel_min_time_s": mode["kernel_min_time"],
@@ -154,15 +192,15 @@ def run_benchmarks(args: argparse.Namespace, log=print) -> dict[str, Any]:
     }
     t_start = time.perf_counter()
 
-    log(f"machine probe (float32 matmul n={args.peak_size}) ...")
-    results["machine"] = _run_worker({"kind": "probe", "torch": torch_skip is None,
-                                      "peak_size": args.peak_size,
-                                      "repeats": mode["peak_repeats"], **common}, env)
-    if results["machine"].get("error", "").startswith(TORCH_IMPORT_ERROR):   # go on without it
+    probe = {"kind": "probe", "peak_size": args.peak_size, "repeats": mode["peak_repeats"],
+             "gpu_peak_size": DEFAULT_GPU_PEAK_SIZE, "card": getattr(args, "card", None),
+             **common}
+    log(f"machine probe (float32 matmul n={args.peak_size}"
+        + (f"; GPU n={DEFAULT_GPU_PEAK_SIZE}" if device == "cuda" else "") + ") ...")
+    results["machine"] = _run_worker({**probe, "torch": torch_skip is None}, env)
+    if results["machine"].get("error", "").startswith((TORCH_IMPORT_ERROR, TORCH_CUDA_ERROR)):
         torch_skip = results["torch"] = f"skipped ({results['machine']['error']})"
-        results["machine"] = _run_worker({"kind": "probe", "torch": False,
-                                          "peak_size": args.peak_size,
-                                          "repeats": mode["peak_repeats"], **common}, env)
+        results["machine"] = _run_worker({**probe, "torch": False}, env)   # go on without it
 
     if "kernels" in sections:
         log(f"kernel table, batch {args.kernel_batch}: {', '.join(backends)}"
@@ -181,7 +219,7 @@ def run_benchmarks(args: argparse.Namespace, log=print) -> dict[str, Any]:
             configs += [("torch", "eager")] + ([("torch", "channels_last")]
                                                if section == "step" else [])
         rows = []
-        for batch in args.batches:
+        for batch in batches:
             for impl, which in configs:
                 name = f"{impl} {which.replace('_', '-')}"
                 log(f"{section} {name} batch {batch} ...")
@@ -205,7 +243,7 @@ def run_benchmarks(args: argparse.Namespace, log=print) -> dict[str, Any]:
                 row["vs_torch_eager"] = row["median_s"] / base["median_s"]
         results[section] = {"torch": torch_skip or "measured", "rows": rows,
                             "flops_per_step": {str(b): flops.step_flops(b, section)
-                                               for b in args.batches}}
+                                               for b in batches}}
     results["wall_s"] = time.perf_counter() - t_start
     return results
 

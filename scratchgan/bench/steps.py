@@ -10,7 +10,13 @@ embedded data set is loaded or counted in the memory numbers.
 PyTorch: the same architecture and optimizer written with ``torch.nn`` (DCGAN
 initialisation, default Adam), z drawn inside the step, the fake batch of the D update
 made under ``no_grad`` and D's parameters frozen in the G update, as our trainer does;
-``loss.item()`` read once per update, as our trainer does to check for NaN.
+``loss.item()`` read once per update, as our trainer does to check for NaN on CPU.
+
+On the GPU (``device="cuda"``) ours is the same trainer with ``device="cuda"``: its losses
+stay on the device and are read back only at log steps (set far apart here, so no step of
+the measurement waits for the GPU), and the PyTorch step correspondingly keeps its losses
+as device tensors instead of calling ``.item()``; the timing synchronises the device around
+every timed repeat, so both are charged for all the GPU work they queue.
 
     "step"     non-saturating loss: L_D = BCE(D(x), 1) + BCE(D(G(z)), 0), L_G = BCE(D(G(z')), 1)
     "wgan-gp"  critic without batch norm (conv 2 gets its bias back), L_D = E D(G(z)) - E D(x)
@@ -32,9 +38,11 @@ from scratchgan.bench.flops import NDF, NGF, NZ
 LOSS_OF_SECTION = {"step": "nonsaturating", "wgan-gp": "wgan-gp"}
 
 
-def ours_step(section: str, batch: int, backend: str, seed: int = 0) -> Callable[[], Any]:
-    """``Trainer.train_step`` of a DCGAN-28 trainer on the ``backend`` kernels, its data set
-    one fixed random batch (the trainer's loader still draws every batch from it)."""
+def ours_step(section: str, batch: int, backend: str, seed: int = 0,
+              device: str = "cpu") -> Callable[[], Any]:
+    """``Trainer.train_step`` of a DCGAN-28 trainer on the ``backend`` kernels (CPU) or on
+    the GPU (``device="cuda"``, backend "cuda"), its data set one fixed random batch (the
+    trainer's loader still draws every batch from it)."""
     from scratchgan.data import Dataset
     from scratchgan.gan import trainer as trainer_module
     from scratchgan.gan.config import TrainConfig
@@ -44,7 +52,9 @@ def ours_step(section: str, batch: int, backend: str, seed: int = 0) -> Callable
         return Dataset(name="random batch", data=real, labels=None, num_classes=0, kind="image")
     config = TrainConfig(dataset="digits", model="dcgan", loss=LOSS_OF_SECTION[section],
                          batch_size=batch, lr_g=2e-4, lr_d=2e-4, beta1=0.5, beta2=0.999,
-                         n_critic=1, ema=0.0, kernels=backend, progress=False, seed=seed,
+                         n_critic=1, ema=0.0, progress=False, seed=seed, device=device,
+                         kernels=backend if device == "cpu" else "default",
+                         log_every=10 ** 9, steps=10 ** 9,   # no metric read inside the timing
                          out=os.path.join(tempfile.gettempdir(), "scratchgan-bench-unused"))
     with mock.patch.object(trainer_module, "load_dataset", fixed_batch):
         trainer = trainer_module.Trainer(config)  # writes nothing: only Run touches ``out``
@@ -83,45 +93,49 @@ def torch_models(torch: Any, batchnorm_in_d: bool = True) -> tuple[Any, Any]:
 
 
 def torch_step(torch: Any, section: str, batch: int, channels_last: bool = False,
-               seed: int = 0) -> Callable[[], Any]:
+               seed: int = 0, device: str = "cpu") -> Callable[[], Any]:
     """One PyTorch training step equivalent to ``ours_step`` (see the module docstring)."""
     torch.manual_seed(seed)
     F = torch.nn.functional
     wgan = section == "wgan-gp"
     G, D = torch_models(torch, batchnorm_in_d=not wgan)
-    real = torch.randn(batch, 1, 28, 28)
+    G, D = G.to(device), D.to(device)
+    real = torch.randn(batch, 1, 28, 28, device=device)
     if channels_last:
         G, D = G.to(memory_format=torch.channels_last), D.to(memory_format=torch.channels_last)
         real = real.contiguous(memory_format=torch.channels_last)
     opt_g = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
     d_params = list(D.parameters())
-    ones, zeros = torch.ones(batch, 1), torch.zeros(batch, 1)
+    ones, zeros = torch.ones(batch, 1, device=device), torch.zeros(batch, 1, device=device)
+
+    def value(loss: Any) -> Any:      # host float on CPU; a device tensor on the GPU (no sync)
+        return loss.item() if device == "cpu" else loss.detach()
 
     def d_loss(fake: Any) -> Any:
         if not wgan:
             return (F.binary_cross_entropy_with_logits(D(real), ones)
                     + F.binary_cross_entropy_with_logits(D(fake), zeros))
         loss = D(fake).mean() - D(real).mean()
-        u = torch.rand(batch, 1, 1, 1)
+        u = torch.rand(batch, 1, 1, 1, device=device)
         x_hat = (u * real + (1 - u) * fake).requires_grad_(True)
         (g,) = torch.autograd.grad(D(x_hat).sum(), x_hat, create_graph=True)
         norms = torch.sqrt(g.flatten(1).pow(2).sum(1) + 1e-12)
         return loss + 10.0 * (norms - 1.0).pow(2).mean()
 
-    def step() -> tuple[float, float]:
+    def step() -> tuple[Any, Any]:
         with torch.no_grad():
-            fake = G(torch.randn(batch, NZ))
+            fake = G(torch.randn(batch, NZ, device=device))
         loss_d = d_loss(fake)
-        value_d = loss_d.item()
+        value_d = value(loss_d)
         opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
         opt_d.step()
         for p in d_params:
             p.requires_grad_(False)
-        out = D(G(torch.randn(batch, NZ)))
+        out = D(G(torch.randn(batch, NZ, device=device)))
         loss_g = -out.mean() if wgan else F.binary_cross_entropy_with_logits(out, ones)
-        value_g = loss_g.item()
+        value_g = value(loss_g)
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         opt_g.step()

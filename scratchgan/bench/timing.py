@@ -6,7 +6,9 @@ untimed warm-up calls each (compilation, caches, workspaces), then an inner loop
 callable so that one timed repeat lasts at least ``min_time`` (only fast kernels loop;
 ``min_time`` 0: no inner loop and no calibration call, for training steps),
 then ``repeats`` timed repeats; per-call time = repeat time / inner, reported as median and
-min. ``wait_quiet`` waits until other processes use less than ``threshold`` cores (read from
+min. For GPU work, ``sync`` (e.g. ``cupy.cuda.Device().synchronize``) is called before each
+timed repeat starts and before it ends, so a repeat's time covers the device work its calls
+queued, not only the launches. ``wait_quiet`` waits until other processes use less than ``threshold`` cores (read from
 /proc/stat minus this process's own CPU time); ``foreign_load`` measures that load between
 two ``snapshot()``s.
 
@@ -58,33 +60,46 @@ def wait_quiet(max_wait: float, threshold: float = 0.3) -> float | None:
 
 # -- timing -----------------------------------------------------------------------
 
-def _inner_count(fn: Callable[[], object], min_time: float) -> int:
+def _no_sync() -> None:
+    pass
+
+
+def _inner_count(fn: Callable[[], object], min_time: float,
+                 sync: Callable[[], object] = _no_sync) -> int:
     inner = 1
     while True:
+        sync()
         t0 = time.perf_counter()
         for _ in range(inner):
             fn()
+        sync()
         if time.perf_counter() - t0 >= min_time or inner >= 4096:
             return inner
         inner *= 2
 
 
 def bench_pair(fns: dict[str, Callable[[], object]], repeats: int, min_time: float,
-               warmup: int = 2) -> dict[str, dict]:
+               warmup: int = 2, sync: Callable[[], object] | None = None) -> dict[str, dict]:
     """Time the callables alternately: {name: {"median_s", "min_s", "times_s", "inner",
-    "minor_faults_per_call"}}, times per call. See the module docstring for the procedure."""
+    "minor_faults_per_call"}}, times per call. See the module docstring for the procedure;
+    ``sync`` waits for queued device work (GPU timings), None for host code."""
+    sync = sync or _no_sync
     for fn in fns.values():          # warm-up (compiles, fills caches and workspaces)
         for _ in range(warmup):
             fn()
-    inner = {name: _inner_count(fn, min_time) if min_time > 0 else 1 for name, fn in fns.items()}
+    sync()
+    inner = {name: _inner_count(fn, min_time, sync) if min_time > 0 else 1
+             for name, fn in fns.items()}
     times: dict[str, list[float]] = {name: [] for name in fns}
     faults = dict.fromkeys(fns, 0)
     for _ in range(repeats):
         for name, fn in fns.items():
+            sync()
             f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
             t0 = time.perf_counter()
             for _ in range(inner[name]):
                 fn()
+            sync()
             times[name].append((time.perf_counter() - t0) / inner[name])
             faults[name] += resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0
     return {name: {"median_s": statistics.median(t), "min_s": min(t), "times_s": t,

@@ -14,6 +14,11 @@ state). After the warm-up and timed steps, VmHWM is the peak RSS while stepping
 ("rss_peak_mib", the whole process) and the difference is the working memory of a step
 ("step_mib": activations, gradients, temporaries). Where the reset is not possible,
 ``ru_maxrss`` (peak over the whole process life) stands in and "memory_method" says so.
+
+On the GPU (task "device": "cuda") every timed repeat is bracketed by a device
+synchronisation, TF32 is off for CuPy and PyTorch alike (cuBLAS and cuDNN), and the step's
+GPU memory is reported too ("gpu_mib": CuPy's memory-pool size after the steps, which only
+grows, or PyTorch's peak allocated bytes).
 """
 from __future__ import annotations
 
@@ -57,24 +62,40 @@ def _reset_peak_rss() -> bool:
         return False
 
 
+def _gpu_mib(impl: str, torch: Any) -> float:
+    if impl == "torch":
+        return torch.cuda.max_memory_allocated() / 2 ** 20
+    import cupy
+    return cupy.get_default_memory_pool().total_bytes() / 2 ** 20
+
+
 def measure_step(task: dict[str, Any], torch: Any) -> dict[str, Any]:
     from scratchgan.bench.steps import ours_step, torch_step
     from scratchgan.bench.timing import bench_pair, foreign_load, snapshot, wait_quiet
     section, batch = task["section"], task["batch"]
+    device = task.get("device", "cpu")
+    sync = None
+    if device == "cuda":
+        from scratchgan.bench.machine import cuda_sync
+        sync = cuda_sync
     if task["impl"] == "torch":
-        fn = torch_step(torch, section, batch, channels_last=task["variant"] == "channels_last")
+        fn = torch_step(torch, section, batch, channels_last=task["variant"] == "channels_last",
+                        device=device)
     else:
-        fn = ours_step(section, batch, task["backend"])
+        fn = ours_step(section, batch, task["backend"], device=device)
     t0 = time.perf_counter()
     fn()                      # the first warm-up step: Numba cache load or compile, oneDNN
-    first = time.perf_counter() - t0                  # primitives, optimizer state
+    if sync:                  # primitives, NVRTC compiles or cache loads, optimizer state
+        sync()
+    first = time.perf_counter() - t0
     gc.collect()
     _malloc_trim()            # what building and the first step freed leaves the baseline
     reset = _reset_peak_rss()
     rss_before = _status_kib("VmRSS")
     load = wait_quiet(task["max_wait"])
     s0 = snapshot()
-    r = bench_pair({"step": fn}, task["repeats"], 0.0, warmup=task["warmup"] - 1)["step"]
+    r = bench_pair({"step": fn}, task["repeats"], 0.0, warmup=task["warmup"] - 1,
+                   sync=sync)["step"]
     load = max(load or 0.0, foreign_load(s0, snapshot()))
     maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss      # KiB on Linux
     hwm = _status_kib("VmHWM") if reset else None
@@ -86,6 +107,8 @@ def measure_step(task: dict[str, Any], torch: Any) -> dict[str, Any]:
     if rss_before is not None:
         result.update(rss_before_mib=rss_before / 1024, rss_peak_mib=peak / 1024,
                       step_mib=(peak - rss_before) / 1024)
+    if device == "cuda":
+        result["gpu_mib"] = _gpu_mib(task["impl"], torch)
     return result
 
 
@@ -99,14 +122,30 @@ def run_task(task: dict[str, Any]) -> dict[str, Any]:
             return {"error": f"{TORCH_IMPORT_ERROR}: {type(e).__name__}: {e}"}
         torch.set_num_threads(task["threads"])
     kind = task["kind"]
+    device = task.get("device", "cpu")
+    if device == "cuda":
+        from scratchgan.backend import cuda_module
+        from scratchgan_kernels.cuda import set_tf32
+        cuda_module()
+        set_tf32(False)
+        if torch is not None:
+            if not torch.cuda.is_available():
+                from scratchgan.bench.run import TORCH_CUDA_ERROR
+                return {"error": f"{TORCH_CUDA_ERROR} (torch.cuda.is_available() is False)"}
+            torch.backends.cuda.matmul.allow_tf32 = False
+            torch.backends.cudnn.allow_tf32 = False
     if kind == "probe":
-        from scratchgan.bench.machine import probe
-        return probe(task["peak_size"], task["repeats"], torch)
+        from scratchgan.bench.machine import gpu_probe, probe
+        result = probe(task["peak_size"], task["repeats"], torch)
+        if device == "cuda":
+            result["gpu"] = gpu_probe(task["gpu_peak_size"], task["repeats"], torch,
+                                      task.get("card"))
+        return result
     if kind == "kernels":
         from scratchgan.bench.layers import run_kernel_table
         rows = run_kernel_table(task["batch"], task["backends"], torch, task["repeats"],
                                 task["min_time"], task["max_wait"],
-                                progress=lambda line: print(line, flush=True))
+                                progress=lambda line: print(line, flush=True), device=device)
         return {"rows": rows}
     if kind == "step":
         return measure_step(task, torch)

@@ -10,5 +10,5 @@ from scratchgan.functions.array import (BroadcastTo, Concat, GetItem, GetItemGra
 from scratchgan.functions.conv import (Conv2d, Conv2dGradWeight, ConvTranspose2d, conv2d,
                                        conv2d_grad_weight, conv_transpose2d)
 from scratchgan.functions.linear import Linear, MatMul, linear, matmul
-from scratchgan.functions.loss import BCEWithLogits, bce_with_logits, mse
+from scratchgan.functions.loss import BCEWithLogits, BCEWithLogitsGrad, bce_with_logits, mse
 from scratchgan.functions.normalization import BatchNorm, BatchNormGrad, batch_norm

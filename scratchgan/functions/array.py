@@ -179,6 +179,18 @@ def _normalize_index(index: Any) -> Any:
     return index.data if isinstance(index, Tensor) else index
 
 
+def _index_on(xp: Any, index: Any) -> Any:
+    """``index`` for an array of module ``xp``: on the GPU, host integer arrays (and lists)
+    in it are copied to the device once, so gathers and scatter-adds run there."""
+    if xp is np:
+        return index
+    if isinstance(index, tuple):
+        return tuple(_index_on(xp, i) for i in index)
+    if isinstance(index, (np.ndarray, list)):
+        return xp.asarray(index)
+    return index
+
+
 class GetItem(Function):
     """Indexing: y = x[index] (basic slicing or integer-array indexing).
 
@@ -190,6 +202,7 @@ class GetItem(Function):
         self.index = index
 
     def forward(self, x):
+        self.index = _index_on(get_array_module(x), self.index)  # kept for the backward
         try:
             return x[self.index]
         except IndexError as e:
@@ -217,8 +230,9 @@ class GetItemGrad(Function):
 
     def forward(self, gy):
         xp = get_array_module(gy)
+        self.index = _index_on(xp, self.index)
         gx = xp.zeros(self.shape, gy.dtype)
-        xp.add.at(gx, self.index, gy)
+        xp.add.at(gx, self.index, gy)    # CuPy >= 13: cupy.add.at, atomic adds
         return gx
 
     def backward(self, ggx):

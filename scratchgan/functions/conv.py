@@ -52,7 +52,7 @@ def _check_bias(op: str, b: Any, channels: int) -> None:
 
 def _add_bias(y: Any, b: Any) -> Any:
     if b is not None:
-        y += b.reshape(1, -1, 1, 1)  # y is a fresh array of the same dtype
+        kernel("bias_add", y)(y, b, out=y)  # y is a fresh array of the same dtype
     return y
 
 

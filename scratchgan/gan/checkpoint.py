@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from scratchgan.backend import device_of, to_numpy
+
 FORMAT = "scratchgan-checkpoint"
 VERSION = 1
 _NAME = re.compile(r"^ckpt-(\d+)\.npz$")
@@ -29,9 +31,11 @@ class CheckpointError(ValueError):
 
 
 def _split(obj: Any, prefix: str, arrays: dict[str, np.ndarray]) -> Any:
-    """A JSON-able copy of ``obj`` with its arrays moved into ``arrays``."""
-    if isinstance(obj, np.ndarray):
-        arrays[prefix] = obj
+    """A JSON-able copy of ``obj`` with its arrays moved into ``arrays`` (device arrays are
+    copied to the host: a checkpoint holds NumPy arrays only, so a GPU run's checkpoint
+    loads anywhere, and a GPU run resumes from a CPU run's)."""
+    if isinstance(obj, np.ndarray) or device_of(obj) != "cpu":
+        arrays[prefix] = to_numpy(obj)
         return {"__array__": prefix}
     if isinstance(obj, dict):
         return {str(k): _split(v, f"{prefix}/{k}", arrays) for k, v in obj.items()}

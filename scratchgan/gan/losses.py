@@ -14,6 +14,7 @@ import numpy as np
 
 from scratchgan import functions as F
 from scratchgan.autograd import Tensor, grad
+from scratchgan.backend import get_array_module
 
 
 def d_loss_bce(real: Tensor, fake: Tensor, real_label: float = 1.0) -> Tensor:
@@ -73,7 +74,8 @@ def gradient_penalty(critic: Callable[[Tensor], Tensor], real: np.ndarray, fake:
     GP = E[(||grad_x_hat D(x_hat)||_2 - 1)^2]. Multiply by lambda (10) in the loss.
     ``real`` and ``fake`` are arrays (no gradient flows into G through the penalty)."""
     shape = (real.shape[0],) + (1,) * (real.ndim - 1)
-    u = rng.uniform(size=shape).astype(real.dtype)
+    # drawn on the host (the same numbers on CPU and GPU), then moved to real's device
+    u = get_array_module(real).asarray(rng.uniform(size=shape).astype(real.dtype))
     x_hat = Tensor(u * real + (1 - u) * fake, requires_grad=True)
     return F.mean((_input_gradient_norms(critic, x_hat, eps) - 1.0) ** 2)
 

@@ -27,14 +27,20 @@ import numpy as np
 from scratchgan import functions as F
 from scratchgan import nn
 from scratchgan.autograd import Tensor
+from scratchgan.backend import get_array_module, to_numpy
 
 
 def one_hot(labels: np.ndarray, num_classes: int, dtype: Any) -> np.ndarray:
-    labels = np.asarray(getattr(labels, "data", labels))
+    labels = to_numpy(labels)   # labels travel as host arrays (a device array is read back)
     if labels.dtype.kind not in "iu" or labels.min(initial=0) < 0 or labels.max(initial=0) >= num_classes:
         raise ValueError(f"labels must be integers in [0, {num_classes}), got {labels.dtype} "
                          f"values in [{labels.min(initial=0)}, {labels.max(initial=0)}]")
     return np.eye(num_classes, dtype=dtype)[labels]
+
+
+def _beside(x: Tensor, a: np.ndarray) -> Tensor:
+    """The host array ``a`` as a constant Tensor on ``x``'s device."""
+    return Tensor(get_array_module(x.data).asarray(a))
 
 
 class LabelInput(nn.Module):
@@ -51,7 +57,7 @@ class LabelInput(nn.Module):
 
     def forward(self, z: Tensor, labels: np.ndarray) -> Tensor:
         if self.mode == "onehot":
-            code = Tensor(one_hot(labels, self.num_classes, z.dtype))
+            code = _beside(z, one_hot(labels, self.num_classes, z.dtype))
         else:
             code = self.embed(labels)
         return F.concat([z, code], axis=1)
@@ -148,7 +154,7 @@ class DCGANDiscriminator(nn.Module):
             raise ValueError("this discriminator is conditional: pass labels")
         if self.num_classes and self.conditioning == "concat":
             planes = one_hot(labels, self.num_classes, x.dtype)[:, :, None, None]
-            x = F.concat([x, Tensor(np.broadcast_to(
+            x = F.concat([x, _beside(x, np.broadcast_to(
                 planes, (x.shape[0], self.num_classes) + x.shape[2:]).copy())], axis=1)
         h = self.features(x)
         logit = self.fc(h)
@@ -197,7 +203,7 @@ class MLPDiscriminator(nn.Module):
         if self.num_classes:
             if labels is None:
                 raise ValueError("this discriminator is conditional: pass labels")
-            x = F.concat([x, Tensor(one_hot(labels, self.num_classes, x.dtype))], axis=1)
+            x = F.concat([x, _beside(x, one_hot(labels, self.num_classes, x.dtype))], axis=1)
         return self.body(x)
 
 

@@ -13,6 +13,20 @@ One step (one generator update):
 Every random draw comes from generators whose states the checkpoints hold (the
 noise generator, the data loader's, the global one), so on CPU a resumed run
 reproduces the losses of an uninterrupted one exactly.
+
+Devices (``device = "cuda"``): the models are built and initialised on the host, then
+moved to the GPU with ``Module.to``; every random number (noise, labels, the WGAN-GP
+interpolation weights, initial weights) is still drawn on the host from the same
+generators, so a GPU run draws exactly the numbers of a CPU run with the same seed. Each
+real batch and each noise draw is copied to the GPU once, as it is drawn (labels stay on
+the host; the layers that take them copy them). Nothing inside a step waits for the GPU:
+the losses and mean D outputs stay device scalars until a log step (``log_every``, the
+last step) or a checkpoint, where the pending values of all steps since the last one come
+back in one copy and are checked for NaN/Inf in step order (the error names the first bad
+step; checkpoints are only written after that check, so the last one kept is good).
+Other host reads: the gradient norms (one copy per model, at log steps), the sample grids
+and checkpoints (at their steps), and an ``Embedding``'s label range check when it is
+given device labels (the trainer gives host labels).
 """
 from __future__ import annotations
 
@@ -27,12 +41,16 @@ import scratchgan_kernels
 from scratchgan import nn, optim
 from scratchgan import random as sg_random
 from scratchgan.autograd import Tensor
+from scratchgan.backend import cuda_module, get_array_module, to_device, to_numpy
 from scratchgan.config import Config, no_grad
 from scratchgan.data import DataLoader, load_dataset
 from scratchgan.gan import checkpoint
 from scratchgan.gan.config import TrainConfig
 from scratchgan.gan.losses import LOSSES, d_loss_bce, gradient_penalty, r1_penalty
 from scratchgan.gan.models import build_models
+
+#: on the GPU, the most metric values kept on the device before a host copy and NaN check
+MAX_PENDING_METRICS = 4096
 
 #: config keys that must agree between a checkpoint and the run resuming it
 RESUME_KEYS = ("dataset", "model", "loss", "conditional", "g_conditioning", "d_conditioning",
@@ -58,9 +76,15 @@ def frozen(module: nn.Module) -> Iterator[None]:
 
 
 def layer_grad_norms(module: nn.Module, prefix: str) -> dict[str, float]:
-    """{"grad_norm/<prefix>/<param name>": ||grad||_2} for every parameter with a gradient."""
-    return {f"grad_norm/{prefix}/{name}": float(np.sqrt(np.sum(np.square(p.grad.data, dtype=np.float64))))
-            for name, p in module.named_parameters() if p.grad is not None}
+    """{"grad_norm/<prefix>/<param name>": ||grad||_2} for every parameter with a gradient
+    (computed where the gradients live, in float64; one copy to the host for all of them)."""
+    named = [(name, p.grad.data) for name, p in module.named_parameters() if p.grad is not None]
+    if not named:
+        return {}
+    xp = get_array_module(named[0][1])
+    norms = to_numpy(xp.sqrt(xp.stack([xp.sum(xp.square(g, dtype=xp.float64))
+                                       for _, g in named])))
+    return {f"grad_norm/{prefix}/{name}": float(v) for (name, _), v in zip(named, norms)}
 
 
 class Trainer:
@@ -68,16 +92,22 @@ class Trainer:
 
     def __init__(self, config: TrainConfig) -> None:
         self.config = c = config
-        if c.device != "cpu":
-            raise ValueError(f"config key 'device': {c.device!r} training is not available yet; "
-                             "the CuPy backend that runs it is a later issue (use 'cpu')")
+        self.device = c.device
+        if c.device == "cuda":
+            cuda_module()        # DeviceUnavailable, naming what is missing: CuPy or a GPU
+        # on the GPU, metrics stay on the device until a log step (see the module docstring)
+        self._defer_metrics = c.device == "cuda"
+        self._pending: list[tuple[int, str, Any]] = []
         if c.kernels != "default":
+            if c.kernels == "cuda":
+                raise ValueError("config key 'kernels': 'cuda' is not a CPU kernel backend; "
+                                 "train on the GPU with device = 'cuda' (--device cuda)")
             if c.kernels not in scratchgan_kernels.available_backends():
                 raise ValueError(f"config key 'kernels': backend {c.kernels!r} is not available "
                                  f"here; available: {', '.join(scratchgan_kernels.available_backends())}")
             Config.cpu_kernels = c.kernels
         sg_random.manual_seed(c.seed)
-        self.dataset = load_dataset(c.dataset, seed=c.seed)
+        self.dataset = load_dataset(c.dataset, seed=c.seed, data_dir=c.data_dir or None)
         if c.conditional and self.dataset.labels is None:
             raise ValueError(f"config key 'conditional': dataset {c.dataset!r} has no labels")
         self.model_name = c.model if c.model != "auto" else (
@@ -113,7 +143,7 @@ class Trainer:
         if self.model_name == "dcgan":
             G.apply(nn.init.dcgan_init)
             D.apply(nn.init.dcgan_init)
-        return G, D
+        return G.to(c.device), D.to(c.device)   # initialised on the host, then moved
 
     def _optimizer(self, module: nn.Module, lr: float) -> optim.Optimizer:
         c = self.config
@@ -122,20 +152,51 @@ class Trainer:
         return optim.Adam(module.parameters(), lr=lr, betas=(c.beta1, c.beta2))
 
     # -- one step ------------------------------------------------------------
-    def _noise(self, n: int) -> np.ndarray:
-        return self.noise_rng.standard_normal((n, self.nz)).astype(np.float32)
+    def _to_device(self, a: Any) -> Any:
+        """A host array on the run's device (one copy to the GPU; itself on CPU)."""
+        return a if self.device == "cpu" else to_device(a, self.device)
 
-    def _next_batch(self) -> tuple[np.ndarray, np.ndarray | None]:
+    def _noise(self, n: int) -> Any:
+        """n noise vectors, drawn on the host, on the run's device."""
+        return self._to_device(self.noise_rng.standard_normal((n, self.nz)).astype(np.float32))
+
+    def _next_batch(self) -> tuple[Any, np.ndarray | None]:
+        """(images on the run's device, host labels or None)."""
         batch = next(self.batches)
-        return batch[0], (batch[1] if self.num_classes else None)
+        return self._to_device(batch[0]), (batch[1] if self.num_classes else None)
 
-    def _check_finite(self, name: str, value: Tensor) -> float:
+    def _diverged(self, step: int, name: str, v: float) -> None:
+        last = checkpoint.list_checkpoints(self.checkpoint_folder)
+        kept = f"the last good checkpoint is {last[-1][1]}" if last else "no checkpoint was written yet"
+        raise TrainingDiverged(f"step {step}: {name} is {v}; training stopped ({kept})")
+
+    def _check_finite(self, name: str, value: Tensor) -> Any:
+        """The loss as a float, checked for NaN/Inf; on the GPU the device scalar, queued for
+        the check at the next log step (no host sync inside the step)."""
+        if self._defer_metrics:
+            self._pending.append((self.step + 1, name, value.data))
+            return value.data
         v = value.item()
         if not math.isfinite(v):
-            last = checkpoint.list_checkpoints(self.checkpoint_folder)
-            kept = f"the last good checkpoint is {last[-1][1]}" if last else "no checkpoint was written yet"
-            raise TrainingDiverged(f"step {self.step + 1}: {name} is {v}; training stopped ({kept})")
+            self._diverged(self.step + 1, name, v)
         return v
+
+    def sync_metrics(self, record: dict[str, Any] | None = None) -> dict[str, Any] | None:
+        """Bring the metrics kept on the device to the host in one copy: check every pending
+        loss for NaN/Inf in step order (TrainingDiverged names the first bad step), and
+        return ``record`` with its values as floats. Nothing to do on CPU."""
+        keys = list(record) if record is not None else []
+        values = [v for _, _, v in self._pending] + [record[k] for k in keys]
+        if not values:
+            return record
+        xp = get_array_module(*values)
+        host = to_numpy(xp.stack([xp.asarray(v).reshape(()).astype(xp.float64) for v in values]))
+        pending, self._pending = self._pending, []
+        for (step, name, _), v in zip(pending, host):
+            if not math.isfinite(v):
+                self._diverged(step, name, float(v))
+        return {k: float(v) for k, v in zip(keys, host[len(pending):])} \
+            if record is not None else None
 
     def _d_step(self) -> dict[str, float]:
         c = self.config
@@ -158,14 +219,17 @@ class Trainer:
         self.opt_d.step()
         if c.loss == "wgan":
             for p in self.D.parameters():
-                np.clip(p.data, -c.clip, c.clip, out=p.data)
+                get_array_module(p.data).clip(p.data, -c.clip, c.clip, out=p.data)
         return {"loss_d": value, "d_real": self._report(real_out), "d_fake": self._report(fake_out)}
 
-    def _report(self, out: Tensor) -> float:
-        """mean D(x): the probability sigmoid(logit) for BCE losses, else the raw score."""
+    def _report(self, out: Tensor) -> Any:
+        """mean D(x): the probability sigmoid(logit) for BCE losses, else the raw score (a
+        float; on the GPU a device scalar until the next log step)."""
         v = out.data.astype(np.float64)
-        return float(np.mean(0.5 * (1 + np.tanh(0.5 * v)))) if self.loss.logits_are_probabilities \
-            else float(np.mean(v))
+        xp = get_array_module(v)
+        m = xp.mean(0.5 * (1 + xp.tanh(0.5 * v))) if self.loss.logits_are_probabilities \
+            else xp.mean(v)
+        return m if self._defer_metrics else float(m)
 
     def _g_step(self, y: np.ndarray | None) -> float:
         with frozen(self.D):
@@ -189,8 +253,24 @@ class Trainer:
         for (name, b), (_, e) in zip(self.G.named_buffers(), self.G_ema.named_buffers()):
             e[...] = b  # batch-norm statistics follow G's
 
+    def _set_learning_rates(self) -> None:
+        """``lr_decay = "linear"``: lr(t) = lr for t < T/2, then lr (T - t) / (T - T/2), which
+        reaches 0 at the last step T. Computed from the step alone, so a resumed run gets
+        the same rates without any scheduler state in the checkpoint."""
+        c = self.config
+        if c.lr_decay == "none":
+            return
+        half = c.steps // 2
+        factor = 1.0 if self.step < half else (c.steps - self.step) / (c.steps - half)
+        for opt, lr in ((self.opt_g, c.lr_g), (self.opt_d, c.lr_d)):
+            for group in opt.param_groups:
+                group["lr"] = lr * factor
+
     def train_step(self) -> dict[str, Any]:
-        """One generator update (after n_critic discriminator updates); returns the metrics."""
+        """One generator update (after n_critic discriminator updates); returns the metrics:
+        floats, except on the GPU between log steps, where they are device scalars
+        (``float(v)`` reads one; ``sync_metrics`` reads and checks all)."""
+        self._set_learning_rates()
         for _ in range(self.config.n_critic):
             record = self._d_step()
         y = (self.noise_rng.integers(0, self.num_classes, self.config.batch_size)
@@ -199,6 +279,11 @@ class Trainer:
         if self.G_ema is not None:
             self._update_ema()
         self.step += 1
+        if self._defer_metrics:
+            c = self.config
+            if (self.step % c.log_every == 0 or self.step >= c.steps
+                    or len(self._pending) >= MAX_PENDING_METRICS):
+                record = self.sync_metrics(record)
         return record
 
     # -- state ---------------------------------------------------------------
@@ -236,6 +321,7 @@ class Trainer:
         self.step = int(state["step"])
 
     def save_checkpoint(self) -> Path:
+        self.sync_metrics()   # on the GPU: never write a checkpoint past an unchecked loss
         path = checkpoint.save(checkpoint.checkpoint_path(self.checkpoint_folder, self.step),
                                self.state_dict())
         checkpoint.prune(self.checkpoint_folder, self.config.keep_checkpoints)
@@ -260,6 +346,6 @@ class Trainer:
         G.eval()
         try:
             with no_grad():
-                return G(z, labels).data
+                return to_numpy(G(self._to_device(z), labels).data)
         finally:
             G.train()

@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterator, NamedTuple
 import numpy as np
 
 from scratchgan.autograd.tensor import Tensor
-from scratchgan.backend import get_array_module, to_numpy
+from scratchgan.backend import check_device, cuda_module, get_array_module, to_numpy
 from scratchgan.nn.parameter import Parameter
 
 _STORES = ("_parameters", "_buffers", "_modules")
@@ -49,18 +49,9 @@ def _as_buffer(name: str, value: Any) -> Any:
 
 
 def _cuda_module() -> Any:
-    """CuPy, when it imports and sees a GPU; a clear RuntimeError otherwise."""
-    try:
-        import cupy
-    except ImportError:
-        raise RuntimeError("to('cuda') needs CuPy: pip install 'scratchgan[cuda]'") from None
-    try:
-        count = cupy.cuda.runtime.getDeviceCount()
-    except cupy.cuda.runtime.CUDARuntimeError:
-        count = 0
-    if count == 0:
-        raise RuntimeError("to('cuda'): CuPy is installed but no CUDA GPU is visible")
-    return cupy
+    """CuPy, when it imports and sees a GPU; a clear RuntimeError otherwise (it names what
+    is missing: CuPy, or a GPU CuPy can use)."""
+    return cuda_module()
 
 
 def _to_host(a: Any) -> np.ndarray:
@@ -71,8 +62,8 @@ def _to_host(a: Any) -> np.ndarray:
 def _array_converter(device: str | None, dtype: Any) -> Callable[[Any], Any]:
     """A function that moves an array to ``device`` and casts it to ``dtype``
     (floating arrays only: counters such as num_batches_tracked stay integers)."""
-    if device not in (None, "cpu", "cuda"):
-        raise ValueError(f"device must be 'cpu' or 'cuda', got {device!r}")
+    if device is not None:
+        check_device(device)
     if dtype is not None:
         dtype = np.dtype(dtype)
         if dtype.kind != "f":
@@ -315,6 +306,14 @@ class Module:
             for name, b in module._buffers.items():
                 module._buffers[name] = convert(b)
         return self
+
+    def cuda(self) -> Module:
+        """``to("cuda")``."""
+        return self.to("cuda")
+
+    def cpu(self) -> Module:
+        """``to("cpu")``."""
+        return self.to("cpu")
 
     # -- printing --------------------------------------------------------------
     def extra_repr(self) -> str:

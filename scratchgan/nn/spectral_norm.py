@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from scratchgan import functions as F
 from scratchgan.autograd.tensor import Tensor
 from scratchgan.backend import get_array_module
@@ -32,7 +34,11 @@ from scratchgan.random import get_rng
 
 
 def _normalize(a: Any, eps: float) -> Any:
-    return a / max(float(get_array_module(a).linalg.norm(a)), eps)
+    """a / max(|a|, eps); on the GPU without reading the norm back (no host sync)."""
+    xp = get_array_module(a)
+    if xp is np:
+        return a / max(float(np.linalg.norm(a)), eps)
+    return a / xp.maximum(xp.linalg.norm(a), a.dtype.type(eps))
 
 
 class SpectralNorm:

@@ -13,5 +13,6 @@ def _make(draw, rng):
         "reduction": _REDUCTIONS[draw(0, 2)]}
 
 
-register(OpCase("bce_with_logits", (F.BCEWithLogits,), _make, F.bce_with_logits))
+register(OpCase("bce_with_logits", (F.BCEWithLogits, F.BCEWithLogitsGrad), _make,
+                F.bce_with_logits))
 register(OpCase("mse", (), _make, F.mse))
