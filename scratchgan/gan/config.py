@@ -45,6 +45,9 @@ class TrainConfig:
     lr_g: float = field(default=2e-4, metadata=_opt("generator learning rate", minimum=0))
     lr_d: float = field(default=2e-4, metadata=_opt("discriminator learning rate (TTUR: differ)",
                                                    minimum=0))
+    lr_decay: str = field(default="none", metadata=_opt(
+        "learning-rate schedule: none, or linear (full rate for the first half of the steps, "
+        "then linearly down to 0 at the last)", ("none", "linear")))
     beta1: float = field(default=0.5, metadata=_opt("Adam beta1", minimum=0))
     beta2: float = field(default=0.999, metadata=_opt("Adam beta2", minimum=0))
     optimizer: str = field(default="adam", metadata=_opt("optimizer", ("adam", "rmsprop")))
@@ -63,6 +66,10 @@ class TrainConfig:
     checkpoint_every: int = field(default=100, metadata=_opt("steps between checkpoints",
                                                              minimum=1))
     keep_checkpoints: int = field(default=3, metadata=_opt("checkpoints kept", minimum=1))
+    eval_every: int = field(default=0, metadata=_opt(
+        "steps between quality evaluations written to eval.jsonl (0 = off; image datasets "
+        "need a classifier, see scratchgan eval)", minimum=0))
+    eval_n: int = field(default=2000, metadata=_opt("samples per evaluation", minimum=10))
     kernels: str = field(default="default", metadata=_opt(
         "CPU kernel backend: numba, numpy (the reference), or default"))
     device: str = field(default="cpu", metadata=_opt("cpu or cuda", ("cpu", "cuda")))

@@ -3,6 +3,9 @@
     <out>/config.toml          the full configuration
     <out>/metrics.jsonl        one JSON record per logged step (losses, D(x), D(G(z)),
                                per-layer gradient norms, images/s)
+    <out>/eval.jsonl           with ``eval_every`` > 0: one quality evaluation per
+                               ``eval_every`` steps (scratchgan.gan.evaluate: FD, IS, KID,
+                               precision/recall, classes; mode statistics for mixtures)
     <out>/samples/step-*.png   samples from the fixed noise over time
     <out>/final_grid.png       the last grid (10x10; rows are classes for a conditional run)
     <out>/curves.png           losses and D(x) / D(G(z)) over the steps
@@ -22,6 +25,7 @@ from tqdm import tqdm
 from scratchgan import viz
 from scratchgan.gan import checkpoint
 from scratchgan.gan.config import TrainConfig
+from scratchgan.gan.evaluate import MIXTURES, ImageReference, evaluate_generator, image_reference
 from scratchgan.gan.trainer import Trainer, layer_grad_norms
 
 
@@ -61,9 +65,35 @@ class Run:
         (self.folder / "samples").mkdir(exist_ok=True)
         _write_text_atomically(self.folder / "config.toml", config.to_toml())
         self.metrics_path = self.folder / "metrics.jsonl"
+        self.eval_path = self.folder / "eval.jsonl"
         # records after the resumed step belong to a lost future: drop them
-        self.records = read_metrics(self.metrics_path, self.trainer.step if self.resumed else 0)
+        kept = self.trainer.step if self.resumed else 0
+        self.records = read_metrics(self.metrics_path, kept)
         _write_text_atomically(self.metrics_path, "".join(json.dumps(r) + "\n" for r in self.records))
+        _write_text_atomically(self.eval_path, "".join(
+            json.dumps(r) + "\n" for r in read_metrics(self.eval_path, kept)))
+        self._reference = self._eval_reference() if config.eval_every else None
+
+    def _eval_reference(self) -> ImageReference | None:
+        """What ``eval_every`` needs, checked before training starts: the classifier and
+        test-set features for an image dataset, nothing for a mixture."""
+        t, c = self.trainer, self.trainer.config
+        if t.dataset.kind == "image":
+            return image_reference(c.dataset, c.data_dir or None)
+        if c.dataset not in MIXTURES:
+            raise ValueError(f"config key 'eval_every': dataset {c.dataset!r} has no metrics "
+                             f"(points datasets with metrics: {', '.join(MIXTURES)})")
+        return None
+
+    def evaluate(self) -> dict[str, Any]:
+        """Score the sampling generator now (``eval_n`` samples, seed 0) and append the
+        result to eval.jsonl."""
+        t, c = self.trainer, self.trainer.config
+        result = {"step": t.step, **evaluate_generator(
+            t.generate, c.dataset, c.eval_n, t.nz, t.num_classes, reference=self._reference)}
+        with open(self.eval_path, "a") as fh:
+            fh.write(json.dumps(result) + "\n")
+        return result
 
     def _log(self, record: dict[str, Any], elapsed: float, images: int) -> None:
         t = self.trainer
@@ -91,6 +121,8 @@ class Run:
                 if t.step % c.sample_every == 0 or last:
                     save_samples(t, self.folder / "samples" / f"step-{t.step:07d}.png",
                                  f"{c.dataset}, step {t.step}")
+                if c.eval_every and (t.step % c.eval_every == 0 or last):
+                    self.evaluate()
                 if t.step % c.checkpoint_every == 0 or last:
                     t.save_checkpoint()
                 bar.update(1)
