@@ -4,15 +4,13 @@ Argument policy (the same in every kernel of this backend):
 
 * Shapes are checked first, with the shared checks of ``scratchgan_kernels.shapes`` and
   the reference kernels' own checks, so the messages are the reference's.
-* Arrays must be NumPy arrays of float32 or float64, all of one dtype; anything else is a
-  ``TypeError`` naming the kernel, the argument and its dtype. (The reference would run
-  on integers or mixed dtypes with NumPy's promotion; the compiled loops do not.)
-* Arrays the kernel only *reads* may have any strides: a non-contiguous one is copied
-  once with ``np.ascontiguousarray`` before it enters compiled code (free when it is
-  already C-contiguous). Arrays the kernel *writes* (``out=``, and ``param``, ``m``,
-  ``v`` of ``adam_update``, which are updated in place) must be C-contiguous and of the
-  right dtype and shape, or the kernel raises a ``ValueError`` saying which one and why:
-  a copy would silently drop the result.
+* Then the arrays, with the checks of ``scratchgan_kernels.checks`` for NumPy arrays
+  (``ARRAYS``): float32 or float64, all of one dtype, else a ``TypeError`` (the reference
+  would run on integers or mixed dtypes with NumPy's promotion; the compiled loops do
+  not). Arrays the kernel only *reads* may have any strides (a non-contiguous one is
+  copied once with ``np.ascontiguousarray`` before it enters compiled code); arrays it
+  *writes* (``out=``, and ``param``, ``m``, ``v`` of ``adam_update``) must be
+  C-contiguous, writable and of the right dtype and shape, else a ``ValueError``.
 """
 from __future__ import annotations
 
@@ -23,7 +21,7 @@ from typing import Any
 import numpy as np
 from numba import njit as _njit
 
-from scratchgan_kernels.shapes import check_same_dtype
+from scratchgan_kernels.checks import ArrayKind
 
 # Compiled once per dtype and cached on disk; error_model="numpy" keeps Python's
 # ZeroDivisionError checks out of the loops (a float division by zero gives inf/nan,
@@ -41,60 +39,11 @@ def njit(*args: Any, **kwargs: Any):
 
 FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
-
-def as_input(op: str, name: str, a: Any) -> np.ndarray:
-    """``a`` as a C-contiguous float32/float64 array (copied only if strided), or a TypeError.
-    A NumPy scalar counts as a 0-d array."""
-    if isinstance(a, np.generic):
-        a = np.asarray(a)
-    if not isinstance(a, np.ndarray):
-        raise TypeError(f"{op}: {name} must be a NumPy array, got {type(a).__name__}")
-    if a.dtype not in FLOATS:
-        raise TypeError(f"{op}: {name} has dtype {a.dtype}; the numba kernels take float32 "
-                        f"or float64 arrays (cast it first, or use the 'numpy' backend)")
-    return a if a.flags.c_contiguous else np.ascontiguousarray(a)
-
-
-def check_inputs(op: str, **arrays: Any) -> tuple[np.dtype, list[np.ndarray]]:
-    """Type checks, then one shared dtype, then contiguous copies: (dtype, arrays in order)."""
-    for name, a in arrays.items():
-        if not isinstance(a, (np.ndarray, np.generic)):
-            raise TypeError(f"{op}: {name} must be a NumPy array, got {type(a).__name__}")
-    dtype = check_same_dtype(op, **arrays)
-    return dtype, [as_input(op, name, a) for name, a in arrays.items()]
-
-
-def check_writable(op: str, name: str, a: Any, shape: tuple[int, ...], dtype: np.dtype,
-                   why: str = "") -> None:
-    """``a`` (an array the kernel writes) is a C-contiguous ``dtype`` array of ``shape``."""
-    problems = []
-    if not isinstance(a, np.ndarray):
-        raise TypeError(f"{op}: {name} must be a NumPy array, got {type(a).__name__}")
-    if a.shape != tuple(shape):
-        problems.append(f"has shape {a.shape}, expected {tuple(shape)}")
-    if a.dtype != dtype:
-        problems.append(f"has dtype {a.dtype}, expected {dtype}")
-    if not a.flags.c_contiguous:
-        problems.append("is not C-contiguous" + (f" ({why})" if why else ""))
-    if not a.flags.writeable:
-        problems.append("is read-only")
-    if problems:
-        raise ValueError(f"{op}: {name} " + " and ".join(problems))
-
-
-def check_out(op: str, out: Any, shape: tuple[int, ...], dtype: np.dtype) -> None:
-    """The reference's ``out=`` rule and message: None, or a C-contiguous (writable) array
-    of this shape and dtype (the kernel writes into it; a copy would lose the result)."""
-    if out is None:
-        return
-    if not isinstance(out, np.ndarray):
-        raise TypeError(f"{op}: out must be a NumPy array, got {type(out).__name__}")
-    if out.shape != tuple(shape) or out.dtype != dtype or not out.flags.c_contiguous:
-        raise ValueError(f"{op}: out must be a C-contiguous {dtype} array of shape "
-                         f"{tuple(shape)}, got {out.dtype} {out.shape}"
-                         f"{'' if out.flags.c_contiguous else ' (not contiguous)'}")
-    if not out.flags.writeable:
-        raise ValueError(f"{op}: out is read-only")
+#: The arrays these kernels take, and the checks of them (a NumPy scalar counts as a 0-d array).
+ARRAYS = ArrayKind("NumPy", np.ndarray, FLOATS,
+                   "the numba kernels take float32 or float64 arrays (cast it first, "
+                   "or use the 'numpy' backend)", np.ascontiguousarray, (np.generic,))
+check_inputs, check_out = ARRAYS.check_inputs, ARRAYS.check_out
 
 
 # -- scratch workspace -----------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from scratchgan_kernels.cpu._common import as_input, check_writable, njit
+from scratchgan_kernels.cpu._common import ARRAYS, njit
 
 
 @njit
@@ -37,20 +37,7 @@ def adam_update(param: np.ndarray, grad: np.ndarray, m: np.ndarray, v: np.ndarra
         param <- param - lr * (m / (1 - beta1^t)) / (sqrt(v / (1 - beta2^t)) + eps)
     All four arrays share one shape and dtype.
     """
-    op = "adam_update"
-    for name, a in (("param", param), ("grad", grad), ("m", m), ("v", v)):
-        if not isinstance(a, np.ndarray):
-            raise TypeError(f"{op}: {name} must be a NumPy array, got {type(a).__name__}")
-    for name, a in (("grad", grad), ("m", m), ("v", v)):
-        if a.shape != param.shape or a.dtype != param.dtype:
-            raise ValueError(f"adam_update: {name} is {a.dtype}{a.shape}, param is "
-                             f"{param.dtype}{param.shape}")
-    if step < 1:
-        raise ValueError(f"adam_update: step counts from 1, got {step}")
-    as_input(op, "param", param)             # dtype check
-    for name, a in (("param", param), ("m", m), ("v", v)):
-        check_writable(op, name, a, param.shape, param.dtype, "it is updated in place")
-    g = as_input(op, "grad", grad)
+    g = ARRAYS.check_adam_update(param, grad, m, v, step)
     t = param.dtype.type
     bias1, bias2 = 1 - beta1 ** step, 1 - beta2 ** step
     _adam(param.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1), t(lr / bias1),

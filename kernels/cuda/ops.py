@@ -4,10 +4,11 @@ return conventions, around the CUDA C of the ``.cu`` files (``loader``) and cuBL
 Imported only once CuPy and a GPU are known to be there (``scratchgan_kernels.cuda``
 checks first). Argument policy, as the numba backend's: shapes are checked first with the
 shared checks (``scratchgan_kernels.shapes``, the reference's own), so the messages are the
-reference's; arrays must be CuPy arrays of float32 or float64, all of one dtype
-(``TypeError`` otherwise); arrays that are only read may have any strides (a strided one is
-copied to C order once, on the device); arrays that are written (``out=``, and ``param``,
-``m``, ``v`` of ``adam_update``) must be C-contiguous, else a ``ValueError``.
+reference's; then the arrays, with the checks of ``scratchgan_kernels.checks`` for CuPy
+arrays: float32 or float64, all of one dtype (``TypeError`` otherwise); arrays that are
+only read may have any strides (a strided one is copied to C order once, on the device);
+arrays that are written (``out=``, and ``param``, ``m``, ``v`` of ``adam_update``) must be
+C-contiguous, else a ``ValueError``.
 
 Per kernel:
     leaky_relu, leaky_relu_grad   one element-wise launch (``out`` may be the input)
@@ -39,60 +40,22 @@ from typing import Any
 import cupy as cp
 import numpy as np
 
+from scratchgan_kernels.checks import ArrayKind
 from scratchgan_kernels.cuda import loader
 from scratchgan_kernels.reference.batchnorm import _check as _check_batch_norm
 from scratchgan_kernels.shapes import (check_col2im, check_conv2d, check_conv2d_grad_weight,
-                                       check_conv_transpose2d, check_im2col, check_same_dtype)
+                                       check_conv_transpose2d, check_im2col)
 
 _i32 = np.int32
 
 
 # -- argument checks ----------------------------------------------------------------------
 
-def _as_input(op: str, name: str, a: Any) -> Any:
-    if not isinstance(a, cp.ndarray):
-        raise TypeError(f"{op}: {name} must be a CuPy array, got {type(a).__name__}")
-    if a.dtype not in loader.DTYPES:
-        raise TypeError(f"{op}: {name} has dtype {a.dtype}; the cuda kernels take float32 "
-                        f"or float64 arrays (cast it first)")
-    return a if a.flags.c_contiguous else cp.ascontiguousarray(a)
-
-
-def _inputs(op: str, **arrays: Any) -> tuple[np.dtype, list[Any]]:
-    """Type checks, then one shared dtype, then C-contiguous arrays: (dtype, arrays)."""
-    for name, a in arrays.items():
-        if not isinstance(a, cp.ndarray):
-            raise TypeError(f"{op}: {name} must be a CuPy array, got {type(a).__name__}")
-    dtype = check_same_dtype(op, **arrays)
-    return np.dtype(dtype), [_as_input(op, name, a) for name, a in arrays.items()]
-
-
-def _check_writable(op: str, name: str, a: Any, shape: tuple[int, ...], dtype: np.dtype,
-                    why: str = "") -> None:
-    if not isinstance(a, cp.ndarray):
-        raise TypeError(f"{op}: {name} must be a CuPy array, got {type(a).__name__}")
-    problems = []
-    if a.shape != tuple(shape):
-        problems.append(f"has shape {a.shape}, expected {tuple(shape)}")
-    if a.dtype != dtype:
-        problems.append(f"has dtype {a.dtype}, expected {dtype}")
-    if not a.flags.c_contiguous:
-        problems.append("is not C-contiguous" + (f" ({why})" if why else ""))
-    if problems:
-        raise ValueError(f"{op}: {name} " + " and ".join(problems))
-
-
-def _check_out(op: str, out: Any, shape: tuple[int, ...], dtype: np.dtype) -> None:
-    """The reference's ``out=`` rule and message: None, or a C-contiguous array of this
-    shape and dtype."""
-    if out is None:
-        return
-    if not isinstance(out, cp.ndarray):
-        raise TypeError(f"{op}: out must be a CuPy array, got {type(out).__name__}")
-    if out.shape != tuple(shape) or out.dtype != dtype or not out.flags.c_contiguous:
-        raise ValueError(f"{op}: out must be a C-contiguous {dtype} array of shape "
-                         f"{tuple(shape)}, got {out.dtype} {out.shape}"
-                         f"{'' if out.flags.c_contiguous else ' (not contiguous)'}")
+#: The arrays these kernels take, and the checks of them.
+_ARRAYS = ArrayKind("CuPy", cp.ndarray, tuple(loader.DTYPES),
+                    "the cuda kernels take float32 or float64 arrays (cast it first)",
+                    cp.ascontiguousarray)
+_inputs, _check_out = _ARRAYS.check_inputs, _ARRAYS.check_out
 
 
 def _fresh(out: Any, shape: tuple[int, ...], dtype: np.dtype) -> Any:
@@ -406,21 +369,8 @@ def adam_update(param: Any, grad: Any, m: Any, v: Any, lr: float, beta1: float, 
         param <- param - lr * (m / (1 - beta1^t)) / (sqrt(v / (1 - beta2^t)) + eps)
     All four arrays share one shape and dtype.
     """
-    op = "adam_update"
-    for name, a in (("param", param), ("grad", grad), ("m", m), ("v", v)):
-        if not isinstance(a, cp.ndarray):
-            raise TypeError(f"{op}: {name} must be a CuPy array, got {type(a).__name__}")
-    for name, a in (("grad", grad), ("m", m), ("v", v)):
-        if a.shape != param.shape or a.dtype != param.dtype:
-            raise ValueError(f"adam_update: {name} is {a.dtype}{a.shape}, param is "
-                             f"{param.dtype}{param.shape}")
-    if step < 1:
-        raise ValueError(f"adam_update: step counts from 1, got {step}")
-    _as_input(op, "param", param)            # the dtype check
-    for name, a in (("param", param), ("m", m), ("v", v)):
-        _check_writable(op, name, a, param.shape, param.dtype, "it is updated in place")
-    g = _as_input(op, "grad", grad)
-    loader.check_int32(op, param.size)
+    g = _ARRAYS.check_adam_update(param, grad, m, v, step)
+    loader.check_int32("adam_update", param.size)
     t = param.dtype.type
     bias1, bias2 = 1 - beta1 ** step, 1 - beta2 ** step
     loader.launch("optim", "adam", param.dtype, param.size,

@@ -29,8 +29,8 @@ give the same conv2d output size is meant.
 The weight layouts are PyTorch's: conv2d W is (OC, C, KH, KW), conv_transpose2d
 W is (C, OC, KH, KW) with C the channels of its input. No bias: the ops add it.
 Dtypes are preserved (float32 in, float32 out); inputs must share one dtype.
-Argument checks live in ``scratchgan_kernels.shapes``, so every backend and the
-autograd ops raise the same messages before any array work.
+Argument checks live in ``scratchgan_kernels.shapes`` (and ``checks`` for ``out=``), so
+every backend and the autograd ops raise the same messages before any array work.
 """
 from __future__ import annotations
 
@@ -38,19 +38,11 @@ from typing import Any
 
 import numpy as np
 
+from scratchgan_kernels.checks import check_out_layout
 from scratchgan_kernels.shapes import (check_col2im, check_conv2d, check_conv2d_grad_weight,
                                        check_conv_transpose2d, check_im2col, check_same_dtype)
 
 Pair = tuple[int, int]
-
-
-def _check_out(op: str, out: np.ndarray | None, shape: tuple[int, ...], dtype: np.dtype) -> None:
-    if out is None:
-        return
-    if out.shape != tuple(shape) or out.dtype != dtype or not out.flags.c_contiguous:
-        raise ValueError(f"{op}: out must be a C-contiguous {dtype} array of shape "
-                         f"{tuple(shape)}, got {out.dtype} {out.shape}"
-                         f"{'' if out.flags.c_contiguous else ' (not contiguous)'}")
 
 
 # -- columns -----------------------------------------------------------------
@@ -65,7 +57,7 @@ def im2col(x: np.ndarray, KH: int, KW: int, SH: int, SW: int, PH: int, PW: int,
     """
     SH, SW, PH, PW, OH, OW = check_im2col(x.shape, KH, KW, SH, SW, PH, PW)
     N, C = x.shape[:2]
-    _check_out("im2col", out, (N, C, KH, KW, OH, OW), x.dtype)
+    check_out_layout("im2col", out, (N, C, KH, KW, OH, OW), x.dtype)
     xpad = np.pad(x, ((0, 0), (0, 0), (PH, PH), (PW, PW))) if PH or PW else x
     cols = np.empty((N, C, KH, KW, OH, OW), x.dtype) if out is None else out
     for i in range(KH):
@@ -85,7 +77,7 @@ def col2im(cols: np.ndarray, x_shape: tuple[int, ...], KH: int, KW: int, SH: int
     x_shape = tuple(int(d) for d in x_shape)
     SH, SW, PH, PW, OH, OW = check_col2im(cols.shape, x_shape, KH, KW, SH, SW, PH, PW)
     N, C, H, W = x_shape
-    _check_out("col2im", out, x_shape, cols.dtype)
+    check_out_layout("col2im", out, x_shape, cols.dtype)
     unpadded = PH == 0 and PW == 0
     if unpadded and out is not None:   # accumulate straight into out
         xpad = out
@@ -117,7 +109,7 @@ def conv2d(x: np.ndarray, W: np.ndarray, stride: Any = 1, padding: Any = 0,
     (SH, SW), (PH, PW), (OH, OW) = check_conv2d(x.shape, W.shape, stride, padding)
     dtype = check_same_dtype("conv2d", x=x, W=W)
     (N, C), (OC, _, KH, KW) = x.shape[:2], W.shape
-    _check_out("conv2d", out, (N, OC, OH, OW), dtype)
+    check_out_layout("conv2d", out, (N, OC, OH, OW), dtype)
     cols = im2col(x, KH, KW, SH, SW, PH, PW).reshape(N, C * KH * KW, OH * OW)
     y = np.empty((N, OC, OH, OW), dtype) if out is None else out
     np.matmul(W.reshape(OC, C * KH * KW), cols, out=y.reshape(N, OC, OH * OW))  # a view of y
@@ -152,7 +144,7 @@ def conv2d_grad_weight(x: np.ndarray, gy: np.ndarray, kernel_size: Any, stride: 
         x.shape, gy.shape, kernel_size, stride, padding)
     dtype = check_same_dtype("conv2d_grad_weight", x=x, gy=gy)
     (N, C), (OC, OH, OW) = x.shape[:2], gy.shape[1:]
-    _check_out("conv2d_grad_weight", out, (OC, C, KH, KW), dtype)
+    check_out_layout("conv2d_grad_weight", out, (OC, C, KH, KW), dtype)
     cols = im2col(x, KH, KW, SH, SW, PH, PW).reshape(N, C * KH * KW, OH * OW)
     gW = np.tensordot(gy.reshape(N, OC, OH * OW), cols, axes=([0, 2], [0, 2]))  # (OC, C*KH*KW)
     gW = gW.reshape(OC, C, KH, KW)

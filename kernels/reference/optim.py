@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from scratchgan_kernels.checks import check_adam_args
+
 
 def adam_update(param: np.ndarray, grad: np.ndarray, m: np.ndarray, v: np.ndarray, lr: float,
                 beta1: float, beta2: float, eps: float, step: int,
@@ -15,12 +17,7 @@ def adam_update(param: np.ndarray, grad: np.ndarray, m: np.ndarray, v: np.ndarra
         param <- param - lr * (m / (1 - beta1^t)) / (sqrt(v / (1 - beta2^t)) + eps)
     All four arrays share one shape and dtype.
     """
-    for name, a in (("grad", grad), ("m", m), ("v", v)):
-        if a.shape != param.shape or a.dtype != param.dtype:
-            raise ValueError(f"adam_update: {name} is {a.dtype}{a.shape}, param is "
-                             f"{param.dtype}{param.shape}")
-    if step < 1:
-        raise ValueError(f"adam_update: step counts from 1, got {step}")
+    check_adam_args(param, grad, m, v, step)
     g = grad + weight_decay * param if weight_decay else grad
     m *= beta1
     m += (1 - beta1) * g
