@@ -8,7 +8,7 @@ trained in PyTorch with the same budget (``mnist_torch.py``).
 
 Each run lives in ``<out>/<name>/`` (a normal run folder: checkpoints, samples,
 curves). A finished run is not trained again, and an interrupted one resumes, so the
-command can be repeated. Scoring: 10000 samples from the EMA generator against the
+command can be repeated; so are the scores, kept in each run's ``scores-<steps>.json``. Scoring: 10000 samples from the EMA generator against the
 MNIST test set, through the MNIST classifier shipped with scratchgan (FD, IS,
 classes covered, KID, precision/recall); the real-vs-real baseline (10000 train
 images vs the test set) is scored the same way. ``--torch-python`` runs the PyTorch
@@ -22,12 +22,14 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
 from scratchgan import cli
 from scratchgan.gan.checkpoint import list_checkpoints
-from scratchgan.gan.evaluate import evaluate, evaluate_real, image_metrics, image_reference
+from scratchgan.gan.evaluate import (evaluate, evaluate_real, image_metrics, image_reference,
+                                     write_json_atomically)
 
 #: the recipes: scratchgan train flags beyond the shared ones
 RUNS = {
@@ -69,6 +71,16 @@ def torch_reference(args: argparse.Namespace) -> Path:
     return samples
 
 
+def scored(path: Path, score: Callable[[], dict]) -> dict:
+    """The scores kept in the JSON file ``path``, else ``score()``, then kept there."""
+    if path.exists():
+        return json.loads(path.read_text())
+    result = score()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_json_atomically(path, result)
+    return result
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", required=True, help="folder with the MNIST IDX files")
@@ -82,12 +94,17 @@ def main(argv: list[str] | None = None) -> int:
 
     results = {}
     for name in args.runs:
-        results[name] = evaluate(train(name, args), n=N_SAMPLES, data_dir=args.data_dir)
-    reference = image_reference("mnist", args.data_dir)
+        results[name] = scored(Path(args.out) / name / f"scores-{args.steps}.json",
+                               lambda: evaluate(train(name, args), N_SAMPLES, args.data_dir))
     if args.torch_python:
-        with np.load(torch_reference(args)) as f:
-            results["pytorch"] = image_metrics(f["images"], reference)
-    results["real (train vs test)"] = evaluate_real("mnist", N_SAMPLES, args.data_dir)
+        def score_torch() -> dict:
+            with np.load(torch_reference(args)) as f:
+                return image_metrics(f["images"], image_reference("mnist", args.data_dir))
+        results["pytorch"] = scored(Path(args.out) / "pytorch" / f"scores-{args.steps}.json",
+                                    score_torch)
+    results["real (train vs test)"] = scored(Path(args.out) / "real" / "scores.json",
+                                             lambda: evaluate_real("mnist", N_SAMPLES,
+                                                                   args.data_dir))
 
     keys = ("fd", "is_mean", "classes_covered", "min_class_share", "max_class_share", "kid_mean",
             "precision", "recall")
