@@ -23,12 +23,11 @@ import time
 
 import numpy as np
 
-from scratchgan.data import GRID25_CENTRES, GRID25_STD, RING8_CENTRES, RING8_STD
 from scratchgan.gan.config import TrainConfig
+from scratchgan.gan.evaluate import MIXTURES
 from scratchgan.gan.metrics import mode_statistics
 from scratchgan.gan.trainer import Trainer
 
-MIXTURES = {"ring8": (RING8_CENTRES, RING8_STD), "grid25": (GRID25_CENTRES, GRID25_STD)}
 #: TrainConfig values per loss, beyond the shared ones (batch 100, no EMA, linear
 #: learning-rate decay over the second half of the steps)
 RECIPES = {
