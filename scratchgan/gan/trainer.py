@@ -7,8 +7,9 @@ One step (one generator update):
         L_D = d_loss(D(x, y), D(fake, y)) [+ lambda GP] [+ gamma/2 R1];  Adam step on D
         (WGAN: clip D's weights to [-c, c])
     fake <- G(z', y);  L_G = g_loss(D(fake, y));  Adam step on G (D's weights frozen)
-    G_ema <- d G_ema + (1 - d) G, d = min(ema, (1 + t) / (10 + t))  (warm-up; the
-             batch-norm statistics are copied from G)
+    G_ema <- d G_ema + (1 - d) G, d = min(ema, (1 + t) / (10 + t))  (warm-up)
+Before G_ema samples or is saved, its batch-norm statistics are estimated for its own
+weights from a few batches of noise (G's belong to G's weights).
 
 Every random draw comes from generators whose states the checkpoints hold (the
 noise generator, the data loader's, the global one), so on CPU a resumed run
@@ -49,6 +50,8 @@ from scratchgan.gan.config import TrainConfig
 from scratchgan.gan.losses import LOSSES, d_loss_bce, gradient_penalty, r1_penalty
 from scratchgan.gan.models import build_models
 
+#: batches of noise that estimate the EMA generator's batch-norm statistics
+EMA_STATISTICS_BATCHES = 10
 #: on the GPU, the most metric values kept on the device before a host copy and NaN check
 MAX_PENDING_METRICS = 4096
 
@@ -115,7 +118,7 @@ class Trainer:
         self.num_classes = self.dataset.num_classes if c.conditional else 0
         self.G, self.D = self._build()
         self.nz = self.G.nz
-        self.G_ema = None
+        self.G_ema, self._ema_statistics_step = None, None
         if c.ema > 0:
             self.G_ema = self._build()[0]
             self.G_ema.load_state_dict(self.G.state_dict())
@@ -250,8 +253,6 @@ class Trainer:
             e = ema_state[name].data
             e *= decay
             e += (1 - decay) * p.data
-        for (name, b), (_, e) in zip(self.G.named_buffers(), self.G_ema.named_buffers()):
-            e[...] = b  # batch-norm statistics follow G's
 
     def _set_learning_rates(self) -> None:
         """``lr_decay = "linear"``: lr(t) = lr for t < T/2, then lr (T - t) / (T - T/2), which
@@ -295,7 +296,7 @@ class Trainer:
                  "noise_rng": self.noise_rng.bit_generator.state,
                  "global_rng": sg_random.get_state(), "loader": self.loader.state_dict()}
         if self.G_ema is not None:
-            state["G_ema"] = dict(self.G_ema.state_dict())
+            state["G_ema"] = dict(self.sampler().state_dict())
         return state
 
     def load_state_dict(self, state: dict[str, Any], source: str = "checkpoint") -> None:
@@ -319,6 +320,7 @@ class Trainer:
         self.noise_rng.bit_generator.state = state["noise_rng"]
         sg_random.set_state(state["global_rng"])
         self.step = int(state["step"])
+        self._ema_statistics_step = None
 
     def save_checkpoint(self) -> Path:
         self.sync_metrics()   # on the GPU: never write a checkpoint past an unchecked loss
@@ -338,8 +340,29 @@ class Trainer:
 
     # -- sampling ------------------------------------------------------------
     def sampler(self) -> nn.Module:
-        """The generator to sample from: the EMA one when kept."""
-        return self.G_ema if self.G_ema is not None else self.G
+        """The generator to sample from: the EMA one when kept, with its batch-norm
+        statistics estimated for its own weights at this step."""
+        if self.G_ema is None:
+            return self.G
+        if self._ema_statistics_step != self.step:
+            self._estimate_ema_statistics()
+        return self.G_ema
+
+    def _estimate_ema_statistics(self) -> None:
+        """G's running statistics belong to G's weights, not to their average: estimate
+        G_ema's own from EMA_STATISTICS_BATCHES batches of noise (and labels), drawn from a
+        generator seeded by (seed, step) so that sampling never moves the training's
+        random streams (resume stays exact)."""
+        rng = np.random.default_rng([self.config.seed, 3, self.step])
+        n = self.config.batch_size
+
+        def forward() -> None:
+            z = self._to_device(rng.standard_normal((n, self.nz)).astype(np.float32))
+            self.G_ema(z, rng.integers(0, self.num_classes, n) if self.num_classes else None)
+
+        nn.estimate_batch_norm_statistics(self.G_ema, forward, EMA_STATISTICS_BATCHES)
+        self.G_ema.train()
+        self._ema_statistics_step = self.step
 
     def generate(self, z: np.ndarray, labels: np.ndarray | None = None) -> np.ndarray:
         G = self.sampler()

@@ -9,12 +9,13 @@ The layer's ``training`` flag (``train()`` / ``eval()``) picks the mode.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
 from scratchgan import functions as F
 from scratchgan.autograd.tensor import Tensor
+from scratchgan.config import no_grad
 from scratchgan.nn.module import Module
 from scratchgan.nn.parameter import Parameter
 from scratchgan.nn.validation import check_positive_int
@@ -70,3 +71,30 @@ class BatchNorm1d(BatchNorm):
 class BatchNorm2d(BatchNorm):
     """Batch norm of images (N, C, H, W), per channel C."""
     input_ndims = (4,)
+
+
+def estimate_batch_norm_statistics(module: Module, forward: Callable[[], Any],
+                                   batches: int) -> None:
+    """Set the running statistics of every BatchNorm in ``module`` to their average over
+    ``batches`` calls of ``forward()`` (which runs ``module`` on one batch), in training
+    mode and without a graph; ``module`` is left in eval mode.
+
+    Call k (k = 1, 2, ...) runs with momentum 1/k, so after K calls
+        running = (1/K) sum_k statistic_k,
+    the plain average of the batch means and unbiased variances. This is for weights
+    whose running statistics belong to other weights, such as an exponential moving
+    average of a generator's weights ("standing statistics", Brock et al. 2019).
+    """
+    layers = [m for m in module.modules() if isinstance(m, BatchNorm)]
+    momenta = [m.momentum for m in layers]
+    module.train()
+    try:
+        with no_grad():
+            for k in range(1, batches + 1):
+                for m in layers:
+                    m.momentum = 1.0 / k
+                forward()
+    finally:
+        for m, momentum in zip(layers, momenta):
+            m.momentum = momentum
+        module.eval()

@@ -115,3 +115,24 @@ def test_numba_and_reference_backends_train_alike(tmp_path):
     for a, b in zip(records["numba"], records["numpy"]):
         for key in ("loss_d", "loss_g", "d_real", "d_fake"):
             assert a[key] == pytest.approx(b[key], rel=2e-3, abs=1e-4), key
+
+
+def test_the_ema_generator_samples_with_statistics_of_its_own_weights(tmp_path):
+    t = Trainer(ring_config(tmp_path, ema=0.9))
+    for _ in range(5):
+        t.train_step()
+    G = t.sampler()
+    assert G is t.G_ema
+    rng = np.random.default_rng([t.config.seed, 3, t.step])  # the estimate's noise
+    h = [rng.standard_normal((32, t.nz)).astype(np.float32) @ G.body[0].weight.data.T
+         + G.body[0].bias.data for _ in range(10)]
+    np.testing.assert_allclose(G.body[1].running_mean, np.mean([x.mean(0) for x in h], 0),
+                               rtol=1e-4, atol=1e-6)
+    assert not np.allclose(G.body[1].running_mean, t.G.body[1].running_mean)
+
+
+def test_sampling_between_steps_leaves_training_unchanged(tmp_path):
+    a, b = Trainer(ring_config(tmp_path / "a")), Trainer(ring_config(tmp_path / "b"))
+    for _ in range(4):
+        b.generate(b.fixed_z)
+        assert a.train_step() == b.train_step()

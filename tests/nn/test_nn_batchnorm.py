@@ -92,3 +92,17 @@ def test_parameters_and_buffers():
     np.testing.assert_array_equal(bn.bias.data, np.zeros(4))
     np.testing.assert_array_equal(bn.running_var, np.ones(4))
     assert bn.running_mean.dtype == np.float32 and bn.num_batches_tracked.dtype == np.int64
+
+
+def test_estimated_batch_norm_statistics_are_the_average_of_the_batches():
+    model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4, momentum=0.3))
+    batches = [np.random.default_rng(i).standard_normal((16, 3)).astype(np.float32)
+               for i in range(5)]
+    it = iter(batches)
+    nn.estimate_batch_norm_statistics(model, lambda: model(next(it)), len(batches))
+    h = [b @ model[0].weight.data.T + model[0].bias.data for b in batches]
+    np.testing.assert_allclose(model[1].running_mean, np.mean([x.mean(0) for x in h], 0),
+                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(model[1].running_var, np.mean([x.var(0, ddof=1) for x in h], 0),
+                               rtol=1e-5, atol=1e-6)
+    assert model[1].momentum == 0.3 and not model.training
