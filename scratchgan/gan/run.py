@@ -70,8 +70,9 @@ class Run:
         kept = self.trainer.step if self.resumed else 0
         self.records = read_metrics(self.metrics_path, kept)
         _write_text_atomically(self.metrics_path, "".join(json.dumps(r) + "\n" for r in self.records))
-        _write_text_atomically(self.eval_path, "".join(
-            json.dumps(r) + "\n" for r in read_metrics(self.eval_path, kept)))
+        if config.eval_every or self.eval_path.exists():
+            _write_text_atomically(self.eval_path, "".join(
+                json.dumps(r) + "\n" for r in read_metrics(self.eval_path, kept)))
         self._reference = self._eval_reference() if config.eval_every else None
 
     def _eval_reference(self) -> ImageReference | None:

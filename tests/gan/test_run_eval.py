@@ -63,3 +63,8 @@ def test_eval_every_on_a_dataset_without_metrics_fails_before_training(tmp_path)
     with pytest.raises(ValueError, match="classifier|metrics"):
         Run(config(tmp_path, dataset=f"npz:{tmp_path / 'own.npz'}", steps=2))
     assert not (tmp_path / "run" / "checkpoints").exists()
+
+
+def test_a_run_without_evaluations_writes_no_eval_file(tmp_path):
+    Run(config(tmp_path, steps=2, eval_every=0)).run()
+    assert not (tmp_path / "run" / "eval.jsonl").exists()
