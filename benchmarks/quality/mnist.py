@@ -58,11 +58,20 @@ def train(name: str, args: argparse.Namespace) -> Path:
     return list_checkpoints(folder / "checkpoints")[-1][1]
 
 
+def samples_steps(path: Path) -> int | None:
+    """The step budget recorded in a samples file; None if there is none."""
+    if not path.exists():
+        return None
+    with np.load(path) as f:
+        return int(f["steps"]) if "steps" in f else None
+
+
 def torch_reference(args: argparse.Namespace) -> Path:
-    """Run mnist_torch.py in ``--torch-python`` unless its samples exist; returns them."""
+    """Run mnist_torch.py in ``--torch-python`` unless samples of this step budget exist;
+    returns them."""
     folder = Path(args.out) / "pytorch"
     samples = folder / "samples.npz"
-    if not samples.exists():
+    if samples_steps(samples) != args.steps:
         command = [args.torch_python, str(Path(__file__).with_name("mnist_torch.py")),
                    "--data-dir", args.data_dir, "--steps", str(args.steps), "--seed", str(args.seed),
                    "--out", str(folder), "--n", str(N_SAMPLES)]

@@ -10,8 +10,8 @@ dropped), non-saturating loss, Adam(2e-4, betas 0.5, 0.999) for G and D, DCGAN
 initialisation (weights N(0, 0.02), batch-norm weights N(1, 0.02), biases 0), and an
 EMA of G's weights with decay min(0.999, (1 + t) / (10 + t)) whose batch-norm buffers
 follow G's. Writes ``samples.npz`` (``images``: n EMA samples, float32 (n, 1, 28, 28)
-in [-1, 1]) and ``final_grid.png`` (10 x 10). Needs torch and scratchgan (for the
-MNIST loader and the grid).
+in [-1, 1]; ``steps``: the budget that made them) and ``final_grid.png`` (10 x 10).
+Needs torch and scratchgan (for the MNIST loader and the grid).
 """
 from __future__ import annotations
 
@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         images = torch.cat([G_ema(part) for part in z.split(500)]).numpy()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    np.savez(out / "samples.npz", images=images)
+    np.savez(out / "samples.npz", images=images, steps=args.steps)
     viz.save_image_grid(images[:100], out / "final_grid.png", nrow=10,
                         title=f"PyTorch reference, step {args.steps}")
     return 0
