@@ -15,7 +15,8 @@ from pathlib import Path
 
 from scratchgan.autograd.function import Function
 
-FAMILIES = ("arithmetic", "array", "activation", "linear", "conv", "normalization", "loss")
+FAMILIES = ("arithmetic", "array", "activation", "linear", "conv", "normalization", "loss",
+            "dropout")
 SECTIONS = ("Shapes", "Gradients", "Double")
 DOC_PATH = Path(__file__).resolve().parent.parent / "docs" / "derivatives.md"
 

@@ -1,4 +1,5 @@
-"""Element-wise arithmetic: add, sub, mul, div, neg, pow (scalar exponent), exp, log, sqrt.
+"""Element-wise arithmetic: add, sub, mul, div, neg, pow (scalar exponent), exp, log, sqrt,
+abs.
 
 Binary ops broadcast as NumPy does; their backward undoes it with ``sum_to``.
 """
@@ -156,6 +157,36 @@ class Sqrt(Function):
         return gy / (2.0 * self.output())
 
 
+class Abs(Function):
+    """Absolute value: y = |x|, with the subgradient sign(x) (0 at x = 0, as NumPy's sign).
+
+    Shapes:    x: any; y: like x
+    Gradients: gx = abs_grad(x, gy) = gy * sign(x)
+    Double:    gx is linear in gy with the mask sign(x), its own adjoint:
+               d(gx)/d(gy) applied to ggx is abs_grad(x, ggx); d(gx)/dx = 0 a.e.
+    """
+
+    def forward(self, x):
+        return get_array_module(x).abs(x)
+
+    def backward(self, gy):
+        return AbsGrad()(self.inputs[0], gy)
+
+
+class AbsGrad(Function):
+    """Gradient of the absolute value: gx = gy * sign(x); x only selects the sign.
+
+    Shapes:    x: any; gy: like x; gx: like x
+    Gradients: g_x = 0 (piecewise constant in x); g_gy = abs_grad(x, ggx)
+    """
+
+    def forward(self, x, gy):
+        return gy * get_array_module(x).sign(x)
+
+    def backward(self, ggx):
+        return None, AbsGrad()(self.inputs[0], ggx)
+
+
 def add(x0: Any, x1: Any) -> Tensor:
     return Add()(x0, x1)
 
@@ -193,3 +224,7 @@ def log(x: Any) -> Tensor:
 
 def sqrt(x: Any) -> Tensor:
     return Sqrt()(x)
+
+
+def abs(x: Any) -> Tensor:  # noqa: A001 (mirrors numpy)
+    return Abs()(x)

@@ -1,4 +1,4 @@
-"""Losses: binary cross-entropy from logits, and mean squared error."""
+"""Losses: binary cross-entropy from logits, mean squared error and mean absolute error."""
 from __future__ import annotations
 
 from typing import Any
@@ -7,6 +7,7 @@ from scratchgan.autograd.function import Function
 from scratchgan.autograd.tensor import Tensor
 from scratchgan.backend import kernel
 from scratchgan.functions.activation import sigmoid
+from scratchgan.functions.arithmetic import abs
 from scratchgan.functions.array import mean, sum, sum_to
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -75,3 +76,9 @@ def bce_with_logits(x: Any, t: Any, reduction: str = "mean") -> Tensor:
 def mse(x: Any, t: Any, reduction: str = "mean") -> Tensor:
     """Mean squared error: reduce((x - t)^2); composed of sub, pow and sum."""
     return _reduce((x - t) ** 2, reduction)
+
+
+def l1(x: Any, t: Any, reduction: str = "mean") -> Tensor:
+    """Mean absolute error: reduce(|x - t|); composed of sub, abs and sum. Its gradient is the
+    subgradient gy * sign(x - t), 0 where x == t (see :class:`~scratchgan.functions.Abs`)."""
+    return _reduce(abs(x - t), reduction)

@@ -2,6 +2,8 @@ import math
 
 import numpy as np
 
+from scratchgan import Tensor
+from scratchgan import functions as F
 from scratchgan.testing import OpTest, all_cases
 
 CASES = all_cases()
@@ -74,3 +76,23 @@ class TestSqrt(OpTest):
 
     def expected(self, x):
         return elementwise(math.sqrt, x)
+
+
+class TestAbs(OpTest):
+    case = CASES["abs"]
+
+    def expected(self, x):
+        return elementwise(abs, x)
+
+
+class TestAbsGrad(OpTest):
+    case = CASES["abs_grad"]
+
+    def expected(self, x, gy):
+        return elementwise(lambda v, g: g * math.copysign(1.0, v), x, gy)
+
+
+def test_the_subgradient_of_abs_is_zero_at_zero():
+    x = Tensor(np.array([-2.0, 0.0, 3.0]), requires_grad=True)
+    F.abs(x).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [-1.0, 0.0, 1.0])

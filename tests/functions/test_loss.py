@@ -29,6 +29,20 @@ class TestMSE(OpTest):
         return reduce((x - t) ** 2, reduction)
 
 
+class TestL1(OpTest):
+    case = CASES["l1"]
+
+    def expected(self, x, t, reduction):
+        return reduce(np.array([abs(a - b) for a, b in zip(x.ravel(), t.ravel())]).reshape(x.shape),
+                      reduction)
+
+
+def test_l1_subgradient_is_zero_where_the_input_equals_the_target():
+    x = sg.Tensor(np.array([1.0, 2.0, 5.0, -1.0]), requires_grad=True)
+    F.l1(x, np.array([0.0, 2.0, 7.0, -1.0])).backward()
+    np.testing.assert_array_equal(x.grad.data, [0.25, 0.0, -0.25, 0.0])
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_bce_is_stable_for_huge_logits(dtype):
     x = sg.Tensor(np.array([-1000.0, 1000.0, -1000.0, 1000.0], dtype), requires_grad=True)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from scratchgan import functions as F
-from scratchgan.testing.catalog import Draw, OpCase, positive, register, shape
+from scratchgan.testing.catalog import Draw, OpCase, away_from_zero, positive, register, shape
 
 
 def broadcast_pair(draw: Draw) -> tuple[tuple[int, ...], tuple[int, ...]]:
@@ -45,3 +45,16 @@ def _make_pow(draw, rng):
 
 
 register(OpCase("pow", (F.Pow,), _make_pow, lambda x, c: x ** c))
+
+
+def _make_abs(draw, rng):
+    return (away_from_zero(rng, shape(draw)),), {}
+
+
+def _make_abs_grad(draw, rng):
+    s = shape(draw)
+    return (away_from_zero(rng, s), rng.standard_normal(s)), {}
+
+
+register(OpCase("abs", (F.Abs,), _make_abs, F.abs))
+register(OpCase("abs_grad", (F.AbsGrad,), _make_abs_grad, lambda x, gy: F.AbsGrad()(x, gy)))

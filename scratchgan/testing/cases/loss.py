@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from scratchgan import functions as F
-from scratchgan.testing.catalog import OpCase, register, shape
+from scratchgan.testing.catalog import OpCase, away_from_zero, register, shape
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -16,3 +16,13 @@ def _make(draw, rng):
 register(OpCase("bce_with_logits", (F.BCEWithLogits, F.BCEWithLogitsGrad), _make,
                 F.bce_with_logits))
 register(OpCase("mse", (), _make, F.mse))
+
+
+def _make_l1(draw, rng):
+    """Targets anywhere; inputs at least 0.1 away from them (the kink of |x - t|)."""
+    s = shape(draw)
+    t = rng.standard_normal(s)
+    return (t + away_from_zero(rng, s), t), {"reduction": _REDUCTIONS[draw(0, 2)]}
+
+
+register(OpCase("l1", (), _make_l1, F.l1))
