@@ -49,17 +49,18 @@ def dropout_mask(shape: tuple[int, ...], p: float, like: Any) -> Any:
     return xp.asarray(get_rng().random(shape) >= p, dtype=like.dtype)
 
 
-def dropout(x: Any, p: float = 0.5, mask: Any = None) -> Tensor:
+def dropout(x: Any, p: float = 0.5, training: bool | None = None, mask: Any = None) -> Tensor:
     """Zero each element of ``x`` with probability ``p`` and scale the rest by 1 / (1 - p).
 
-    The identity (``x`` itself) when ``Config.train`` is False (evaluation) or ``p`` is 0.
-    ``mask`` (0/1, broadcastable to ``x``) fixes the units kept instead of drawing them, e.g.
-    for a gradient check, which evaluates the op many times.
+    The identity (``x`` itself) when not ``training`` (default ``Config.train``, as batch
+    norm) or when ``p`` is 0. ``mask`` (0/1, broadcastable to ``x``) fixes the units kept
+    instead of drawing them, e.g. for a gradient check, which evaluates the op many times.
     """
     if not 0.0 <= p < 1.0:
         raise ValueError(f"dropout probability must be in [0, 1), got {p}")
     x = x if isinstance(x, Tensor) else Tensor(x)
-    if not Config.train or p == 0.0:
+    training = Config.train if training is None else training
+    if not training or p == 0.0:
         return x
     if mask is None:
         mask = dropout_mask(x.shape, p, x.data)

@@ -9,6 +9,7 @@ from scratchgan.nn import init
 from scratchgan.nn.activation import LeakyReLU, ReLU, Sigmoid, Tanh
 from scratchgan.nn.container import Sequential
 from scratchgan.nn.conv import Conv2d, ConvTranspose2d
+from scratchgan.nn.dropout import Dropout
 from scratchgan.nn.linear import Embedding, Linear
 from scratchgan.nn.module import IncompatibleKeys, Module
 from scratchgan.nn.normalization import (BatchNorm, BatchNorm1d, BatchNorm2d,
@@ -19,5 +20,5 @@ from scratchgan.nn.spectral_norm import spectral_norm
 
 __all__ = ["Module", "Parameter", "IncompatibleKeys", "Linear", "Embedding", "Conv2d",
            "ConvTranspose2d", "BatchNorm", "BatchNorm1d", "BatchNorm2d", "LeakyReLU", "ReLU",
-           "Tanh", "Sigmoid", "Sequential", "Flatten", "Unflatten", "spectral_norm", "init",
+           "Tanh", "Sigmoid", "Dropout", "Sequential", "Flatten", "Unflatten", "spectral_norm", "init",
            "estimate_batch_norm_statistics"]

@@ -63,6 +63,7 @@ def test_identity_in_eval_mode_and_for_p_zero():
     x = sg.Tensor(np.arange(6.0))
     with using_config("train", False):
         assert F.dropout(x, 0.5) is x
+    assert F.dropout(x, 0.5, training=False) is x
     assert F.dropout(x, 0.0) is x
 
 

@@ -174,3 +174,16 @@ def test_embedding_gradient_accumulates_repeated_labels():
     for k, label in enumerate(labels):
         want[label] += gy[k]
     np.testing.assert_allclose(emb.weight.grad.data, want, rtol=1e-6)
+
+
+def test_dropout_layer_drops_in_training_and_is_the_identity_in_eval():
+    from scratchgan import random as sg_random
+    layer = nn.Dropout(0.5)
+    assert repr(layer) == "Dropout(p=0.5)" and layer.num_parameters() == 0
+    x = sg.Tensor(np.ones((4, 64)))
+    sg_random.manual_seed(0)
+    y = layer(x).numpy()
+    assert set(np.unique(y)) == {0.0, 2.0}
+    assert layer.eval()(x) is x
+    with pytest.raises(ValueError, match=r"dropout probability must be in \[0, 1\)"):
+        nn.Dropout(1.0)

@@ -14,4 +14,4 @@ def _make(draw, rng):
     return (rng.standard_normal(s), (rng.random(s) >= p).astype(float)), {"p": p}
 
 
-register(OpCase("dropout", (F.Dropout,), _make, lambda x, mask, p: F.dropout(x, p, mask)))
+register(OpCase("dropout", (F.Dropout,), _make, lambda x, mask, p: F.dropout(x, p, mask=mask)))
