@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from scratchgan.autograd.function import Function
+from scratchgan.io import atomic_write
 
 FAMILIES = ("arithmetic", "array", "activation", "linear", "conv", "normalization", "loss",
             "dropout")
@@ -75,8 +76,8 @@ def render() -> str:
 
 
 def main() -> int:
-    DOC_PATH.parent.mkdir(exist_ok=True)
-    DOC_PATH.write_text(render())
+    with atomic_write(DOC_PATH, "w") as fh:
+        fh.write(render())
     print(f"wrote {DOC_PATH}")
     return 0
 

@@ -1,8 +1,8 @@
 """The on-disk cache for generated datasets: .npz files under one folder.
 
 The folder is ``$SCRATCHGAN_CACHE`` when set, else ``~/.cache/scratchgan``.
-Files are written to a temporary name and renamed into place, so a crash or a
-second process never leaves a half-written file under the final name; a file
+Files are written with ``scratchgan.io.atomic_write``, so a crash or a second
+process never leaves a half-written file under the final name; a file
 that cannot be read back makes :func:`read_arrays` raise ValueError, which the
 caller answers by making the data again.
 """
@@ -11,11 +11,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import secrets
 import zipfile
 from pathlib import Path
 
 import numpy as np
+
+from scratchgan.io import atomic_write
 
 CACHE_ENV_VAR = "SCRATCHGAN_CACHE"
 
@@ -34,17 +35,8 @@ def cache_path(prefix: str, params: dict) -> Path:
 
 def write_arrays(path: Path, arrays: dict[str, np.ndarray]) -> None:
     """Save arrays as an uncompressed .npz at ``path``, atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # A unique name beside the target (same file system, so the rename is atomic);
-    # open() rather than mkstemp so the file gets the usual umask permissions.
-    temp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    try:
-        with open(temp, "xb") as file:
-            np.savez(file, **arrays)
-        os.replace(temp, path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
+    with atomic_write(path) as file:
+        np.savez(file, **arrays)
 
 
 def read_arrays(path: Path) -> dict[str, np.ndarray] | None:

@@ -1,5 +1,6 @@
 """Downloading a published file: fetched to a temporary name beside its
-destination, verified against its digests, then renamed into place.
+destination, verified against its digests, then renamed into place
+(``scratchgan.io.atomic_write``).
 
 A file that fails verification never appears under its final name, and the
 temporary file is removed whatever happens. The network is reached only
@@ -10,8 +11,6 @@ pass their own.
 from __future__ import annotations
 
 import http.client
-import os
-import secrets
 from pathlib import Path
 from typing import BinaryIO, Callable
 from urllib.request import urlopen
@@ -19,6 +18,7 @@ from urllib.request import urlopen
 from tqdm import tqdm
 
 from scratchgan.data.checksums import Digests, verify_file
+from scratchgan.io import atomic_write
 
 Fetch = Callable[[str, BinaryIO], None]
 
@@ -54,17 +54,12 @@ def download_verified(urls: list[str], destination: Path, expected: Digests,
     """
     attempts = []
     for url in urls:
-        temp = destination.with_name(f".{destination.name}.{os.getpid()}."
-                                     f"{secrets.token_hex(4)}.part")
         try:
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            with open(temp, "xb") as file:
+            with atomic_write(destination) as file:
                 fetch(url, file)
-            verify_file(temp, expected, label=f"the download from {url}")
-            os.replace(temp, destination)
+                file.flush()
+                verify_file(Path(file.name), expected, label=f"the download from {url}")
             return
         except (OSError, ValueError, http.client.HTTPException) as error:
             attempts.append(f"{url}: {error}")
-        finally:
-            temp.unlink(missing_ok=True)
     raise DownloadFailed(attempts)

@@ -5,13 +5,12 @@ One file holds everything: every array of a nested state (model parameters and
 buffers, optimizer moments, ...) as an npz entry, and the rest of the state
 (numbers, strings, RNG states, the config) as a JSON document in the entry
 ``__meta__``, where each array is replaced by ``{"__array__": "<entry name>"}``.
-Files are written to a temporary name and renamed into place (atomic on POSIX),
+Files are written with ``scratchgan.io.atomic_write`` (a temporary name, then a rename),
 so a crash mid-write never leaves a truncated checkpoint behind.
 """
 from __future__ import annotations
 
 import json
-import os
 import re
 import zipfile
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from scratchgan.backend import device_of, to_numpy
+from scratchgan.io import atomic_write
 
 FORMAT = "scratchgan-checkpoint"
 VERSION = 1
@@ -59,15 +59,10 @@ def _join(obj: Any, arrays: Any) -> Any:
 def save(path: str | Path, state: dict[str, Any]) -> Path:
     """Write ``state`` (nested dicts/lists of arrays, numbers, strings) atomically."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     arrays: dict[str, np.ndarray] = {}
     meta = {"format": FORMAT, "version": VERSION, "state": _split(state, "s", arrays)}
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as fh:
+    with atomic_write(path) as fh:
         np.savez(fh, __meta__=np.array(json.dumps(meta)), **arrays)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
     return path
 
 

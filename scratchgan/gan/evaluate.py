@@ -25,8 +25,6 @@ best reach.
 from __future__ import annotations
 
 import json
-import os
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -40,6 +38,7 @@ from scratchgan.gan.metrics import (class_coverage, frechet_distance, inception_
 from scratchgan.gan.metrics.classifier import (DigitClassifier, classifier_for_dataset,
                                                features_and_probs, load_classifier)
 from scratchgan.gan.sample import load_generator
+from scratchgan.io import atomic_write
 
 #: the 2-D mixtures, scored by mode statistics: name -> (centres, per-mode std)
 MIXTURES = {"ring8": (RING8_CENTRES, RING8_STD), "grid25": (GRID25_CENTRES, GRID25_STD)}
@@ -190,15 +189,9 @@ def format_table(result: dict[str, Any]) -> str:
 
 
 def write_json_atomically(path: str | Path, obj: Any) -> Path:
-    """Write ``obj`` as indented JSON to ``path`` via a temporary file in the same folder
-    and a rename, so a reader never sees half a file."""
+    """Write ``obj`` as indented JSON to ``path`` with ``atomic_write``, so a reader never
+    sees half a file."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    try:
-        temp.write_text(json.dumps(obj, indent=2) + "\n")
-        os.replace(temp, path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
+    with atomic_write(path, "w") as fh:
+        fh.write(json.dumps(obj, indent=2) + "\n")
     return path

@@ -1,0 +1,45 @@
+"""Writing files atomically: every file scratchgan writes goes through :func:`atomic_write`.
+
+The bytes go to a temporary file beside the target (a unique hidden name in the same
+folder, so the final rename stays on one file system and is atomic on POSIX), are
+flushed and fsynced, and the file is renamed onto the target with ``os.replace``. A
+reader never sees half a file, a crash never leaves a truncated one under the final
+name, and two processes writing the same file leave one whole copy. The temporary file
+is opened with ``open`` (not ``mkstemp``), so it gets the usual umask permissions.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+from pathlib import Path
+from typing import IO, Iterator
+
+_MODES = {"wb": "xb", "w": "x"}
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | Path, mode: str = "wb") -> Iterator[IO]:
+    """Open a temporary file for writing (``mode`` "wb" for bytes, "w" for UTF-8 text) and
+    yield it; when the block ends normally, flush, fsync and rename it onto ``path`` (its
+    folder is created); when the block raises, delete it and let the error through.
+
+        with atomic_write("run/config.toml", "w") as fh:
+            fh.write(text)
+
+    ``fh.name`` is the temporary file's path, for a check of the bytes before the rename
+    (a download's digests)."""
+    if mode not in _MODES:
+        raise ValueError(f"atomic_write: mode must be 'wb' or 'w', got {mode!r}")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    try:
+        with open(temp, _MODES[mode], encoding=None if "b" in mode else "utf-8") as file:
+            yield file
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
