@@ -97,7 +97,7 @@ def load_dataset(name: str, split: str = "train", seed: int = 0, n: int | None =
         if not path:
             raise ValueError(f"dataset {name!r}: give a path after '{scheme}:'")
         images, labels, num_classes = FILE_SCHEMES[scheme](path)
-        images, labels = _random_subset(name, split, seed, n, images, labels)
+        images, labels = random_subset(name, split, seed, n, images, labels)
         return Dataset(images, labels, num_classes, "image", name)
     if name in _TAKES_DATA_DIR:
         return DATASETS[name](split, seed, n, data_dir=data_dir)
@@ -116,7 +116,7 @@ def _unknown_dataset_message(name: str) -> str:
     return message
 
 
-def _random_subset(name: str, split: str, seed: int, n: int | None, images: np.ndarray,
+def random_subset(name: str, split: str, seed: int, n: int | None, images: np.ndarray,
                    labels: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
     """All the images (n None) or n of them drawn with (seed, split), kept in file order."""
     if n is None:
@@ -151,7 +151,7 @@ def _published(name: str) -> None:
     @register_dataset(name, takes_data_dir=True)
     def load(split: str, seed: int, n: int | None, data_dir: str | None = None) -> Dataset:
         images, labels = load_published(name, split, data_dir)
-        images, labels = _random_subset(name, split, seed, n, images, labels)
+        images, labels = random_subset(name, split, seed, n, images, labels)
         return Dataset(uint8_to_signed(images), labels, NUM_CLASSES, "image", name)
 
 

@@ -25,6 +25,7 @@ from scratchgan.data.errors import DataFileError, DatasetNotFoundError
 from scratchgan.data.images import to_nchw, to_signed_unit
 
 IMAGE_KEYS = ("images", "x")
+JPEG_SUFFIXES = (".jpg", ".jpeg")
 LABEL_KEYS = ("labels", "y")
 
 ImageSet = tuple[np.ndarray, "np.ndarray | None", int]
@@ -96,10 +97,10 @@ def load_png_folder(folder: str | Path) -> ImageSet:
     if not loose and not classes:
         raise DataFileError(f"{folder}: no .png files in it or in its subfolders")
     if loose:
-        return _read_pngs(loose), None, 0
+        return read_image_files(loose), None, 0
     files = [png for _, pngs in classes for png in pngs]
     labels = np.repeat(np.arange(len(classes), dtype=np.int64), [len(pngs) for _, pngs in classes])
-    return _read_pngs(files), labels, len(classes)
+    return read_image_files(files), labels, len(classes)
 
 
 def _pngs(folder: Path) -> list[Path]:
@@ -113,13 +114,14 @@ def _class_order(subfolders: list[Path]) -> list[Path]:
     return sorted(subfolders, key=lambda sub: sub.name)
 
 
-def _read_pngs(files: list[Path]) -> np.ndarray:
-    """The PNGs as float32 (N, C, H, W) in [-1, 1]; all must have the first one's shape."""
-    first = _read_png(files[0])
+def read_image_files(files: list[Path]) -> np.ndarray:
+    """The images (PNG or JPEG) as float32 (N, C, H, W) in [-1, 1]; all must have the first
+    one's shape."""
+    first = read_image_file(files[0])
     images = np.empty((len(files), *first.shape), np.float32)
     images[0] = first
     for i, path in enumerate(files[1:], start=1):
-        image = _read_png(path)
+        image = read_image_file(path)
         if image.shape != first.shape:
             raise DataFileError(f"{path}: shape (C, H, W) = {image.shape} differs from "
                                 f"{files[0]}'s {first.shape}; all images must share one size "
@@ -130,12 +132,15 @@ def _read_pngs(files: list[Path]) -> np.ndarray:
     return images
 
 
-def _read_png(path: Path) -> np.ndarray:
-    """One PNG as float32 (C, H, W) in [0, 1], C = 1 or 3."""
+def read_image_file(path: Path) -> np.ndarray:
+    """One PNG or JPEG as float32 (C, H, W) in [0, 1], C = 1 or 3."""
     try:
         pixels = matplotlib.image.imread(path)
     except (OSError, ValueError, SyntaxError) as error:
-        raise DataFileError(f"{path}: cannot be read as a PNG ({error})") from error
+        kind = "JPEG" if path.suffix.lower() in JPEG_SUFFIXES else "PNG"
+        raise DataFileError(f"{path}: cannot be read as a {kind} ({error})") from error
+    if pixels.dtype == np.uint8:      # JPEGs come as 0..255, PNGs as floats in [0, 1]
+        pixels = pixels / np.float32(255)
     if pixels.ndim == 2:
         return pixels[None].astype(np.float32)
     if pixels.ndim == 3 and pixels.shape[2] == 4:
