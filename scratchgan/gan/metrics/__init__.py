@@ -8,6 +8,8 @@ Pure NumPy on arrays (float64 inside):
   :func:`kernel_inception_distance` (KID), :func:`precision_recall` (k-NN manifolds).
 * class probabilities: :func:`inception_score` (IS), :func:`class_coverage` and
   :func:`class_histogram`.
+* image-to-image translation: :func:`translation_scores`: L1, PSNR and a classifier's
+  accuracy on translated digits against its accuracy on the targets.
 
 The features and probabilities of digit images come from a small CNN trained
 with scratchgan itself (:mod:`scratchgan.gan.metrics.classifier`), not from
@@ -27,8 +29,11 @@ from scratchgan.gan.metrics.inception_score import inception_score
 from scratchgan.gan.metrics.kernel_distance import kernel_inception_distance, mmd2_unbiased
 from scratchgan.gan.metrics.mixtures import ModeStats, mode_statistics
 from scratchgan.gan.metrics.precision_recall import PrecisionRecall, precision_recall
+from scratchgan.gan.metrics.translation import (TranslationScores, classifier_accuracy,
+                                                l1_distance, psnr, translation_scores)
 
 __all__ = ["ModeStats", "mode_statistics", "MeanStd", "feature_statistics", "frechet_distance",
            "frechet_distance_from_statistics", "trace_sqrt_product", "inception_score",
            "ClassCoverage", "class_coverage", "class_histogram", "kernel_inception_distance",
-           "mmd2_unbiased", "PrecisionRecall", "precision_recall"]
+           "mmd2_unbiased", "PrecisionRecall", "precision_recall", "TranslationScores",
+           "translation_scores", "l1_distance", "psnr", "classifier_accuracy"]
