@@ -8,7 +8,9 @@ compiled backends (``numba``, ``cuda``) add the rules of compiled code, written 
 * arrays must be of the backend's array type and dtype (float32 or float64), all of one
   dtype; anything else is a ``TypeError`` naming the kernel, the argument and its type or
   dtype;
-* arrays the kernel only reads may have any strides: a strided one is copied to C order once;
+* arrays the kernel only reads may have any strides: a strided one is copied to C order once,
+  except that a kernel which computes in the channels-last layout takes a 4-D array whose
+  memory is channels-last (``is_channels_last``) as it is;
 * arrays the kernel writes (``out=``, and ``param``, ``m``, ``v`` of ``adam_update``) must be
   C-contiguous, writable and of the right shape and dtype, else a ``ValueError`` saying
   which one and why: a copy would silently drop the result.
@@ -21,6 +23,13 @@ from typing import Any, Callable
 import numpy as np
 
 from scratchgan_kernels.shapes import check_same_dtype
+
+
+def is_channels_last(a: Any) -> bool:
+    """True for a 4-D (N, C, H, W) array whose memory is (N, H, W, C) in C order: the view
+    ``a.transpose(0, 2, 3, 1)`` is C-contiguous. An array with C = 1 or H = W = 1 is both
+    channels-last and C-contiguous."""
+    return a.ndim == 4 and a.transpose(0, 2, 3, 1).flags.c_contiguous
 
 
 def check_out_layout(op: str, out: Any, shape: tuple[int, ...], dtype: np.dtype) -> None:
@@ -73,24 +82,29 @@ class ArrayKind:
         if not isinstance(a, self.array_type):
             raise TypeError(f"{op}: {name} must be a {self.name} array, got {type(a).__name__}")
 
-    def as_input(self, op: str, name: str, a: Any) -> Any:
+    def as_input(self, op: str, name: str, a: Any, channels_last: bool = False) -> Any:
         """``a`` (an array the kernel only reads) as a C-contiguous array of one of
-        ``dtypes``, copied only if strided, or a TypeError."""
+        ``dtypes`` (or, with ``channels_last``, a channels-last one as it is), copied only
+        if strided, or a TypeError."""
         if isinstance(a, self.scalars):
             a = np.asarray(a)
         self.require(op, name, a)
         if a.dtype not in self.dtypes:
             raise TypeError(f"{op}: {name} has dtype {a.dtype}; {self.dtype_rule}")
-        return a if a.flags.c_contiguous else self.contiguous(a)
+        if a.flags.c_contiguous or (channels_last and is_channels_last(a)):
+            return a
+        return self.contiguous(a)
 
-    def check_inputs(self, op: str, **arrays: Any) -> tuple[np.dtype, list[Any]]:
-        """Type checks, then one shared dtype, then C-contiguous arrays: (dtype, the arrays
-        in order)."""
+    def check_inputs(self, op: str, channels_last: bool = False,
+                     **arrays: Any) -> tuple[np.dtype, list[Any]]:
+        """Type checks, then one shared dtype, then C-contiguous arrays (channels-last ones
+        kept as they are where the kernel computes in that layout): (dtype, the arrays in
+        order)."""
         for name, a in arrays.items():
             if not isinstance(a, self.scalars):
                 self.require(op, name, a)
         dtype = np.dtype(check_same_dtype(op, **arrays))
-        return dtype, [self.as_input(op, name, a) for name, a in arrays.items()]
+        return dtype, [self.as_input(op, name, a, channels_last) for name, a in arrays.items()]
 
     def check_writable(self, op: str, name: str, a: Any, shape: tuple[int, ...],
                        dtype: np.dtype, why: str = "") -> None:

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from numba import njit as _njit
 
-from scratchgan_kernels.checks import ArrayKind
+from scratchgan_kernels.checks import ArrayKind, is_channels_last
 
 # Compiled once per dtype and cached on disk; error_model="numpy" keeps Python's
 # ZeroDivisionError checks out of the loops (a float division by zero gives inf/nan,
@@ -44,6 +44,54 @@ ARRAYS = ArrayKind("NumPy", np.ndarray, FLOATS,
                    "the numba kernels take float32 or float64 arrays (cast it first, "
                    "or use the 'numpy' backend)", np.ascontiguousarray, (np.generic,))
 check_inputs, check_out = ARRAYS.check_inputs, ARRAYS.check_out
+
+
+# -- memory layouts ---------------------------------------------------------------
+# A 4-D (N, C, H, W) array is either C-contiguous (NCHW memory) or channels-last: the
+# same logical shape over (N, H, W, C) memory, ``np.empty((N, H, W, C)).transpose(0, 3,
+# 1, 2)``. NumPy's own operations work on either (element-wise ufuncs keep the layout);
+# the kernels here take both, and the conv kernels return channels-last outputs, so a
+# network's activations stay channels-last from one conv to the next with no conversion.
+
+def nhwc(a: np.ndarray) -> np.ndarray:
+    """The (N, H, W, C) view of a 4-D (N, C, H, W) array (C-contiguous for channels-last)."""
+    return a.transpose(0, 2, 3, 1)
+
+
+def empty_channels_last(shape: tuple[int, int, int, int], dtype: Any) -> np.ndarray:
+    """An uninitialised (N, C, H, W) array with channels-last memory."""
+    N, C, H, W = shape
+    return np.empty((N, H, W, C), dtype).transpose(0, 3, 1, 2)
+
+
+def flat(a: np.ndarray) -> np.ndarray:
+    """The 1-D view of the memory of a C-contiguous or channels-last array."""
+    return a.reshape(-1) if a.flags.c_contiguous else nhwc(a).reshape(-1)
+
+
+def like(a: np.ndarray, ref: np.ndarray) -> np.ndarray:
+    """``a`` with the memory layout of ``ref`` (same shape): ``a`` itself when the layouts
+    agree, else a copy, so that the two can be walked in one flat loop (``flat``)."""
+    if (a.flags.c_contiguous and ref.flags.c_contiguous) or (
+            not ref.flags.c_contiguous and is_channels_last(a)):
+        return a
+    out = np.empty_like(ref)
+    out[...] = a
+    return out
+
+
+def result_array(out: np.ndarray | None, ref: np.ndarray) -> np.ndarray:
+    """The array a kernel computes into: ``out`` when it has ``ref``'s layout, else a fresh
+    array like ``ref`` (copied into ``out`` afterwards by ``into``)."""
+    return out if out is not None and like(out, ref) is out else np.empty_like(ref)
+
+
+def into(out: np.ndarray | None, y: np.ndarray) -> np.ndarray:
+    """``y``, or ``out`` filled with it when the caller gave an ``out=`` that is not ``y``."""
+    if out is None or out is y:
+        return y
+    out[...] = y
+    return out
 
 
 # -- scratch workspace -----------------------------------------------------------

@@ -1,7 +1,8 @@
 """Leaky ReLU, forward and backward, compiled with Numba.
 
-One pass over flat contiguous arrays (any shape, float32 or float64); the slope is cast to
-the array's dtype first, so every value is the reference's bit for bit
+One pass over the flat memory of the arrays (any shape, float32 or float64, C-contiguous
+or channels-last; the result has x's layout, and gy is brought to it if it differs); the
+slope is cast to the array's dtype first, so every value is the reference's bit for bit
 (y = x if x > 0 else x * slope, NaN stays NaN, -0.0 stays -0.0). ``out`` may be ``x``
 (or ``gy``) itself: each element is read before it is written.
 """
@@ -9,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from scratchgan_kernels.cpu._common import check_inputs, check_out, njit
+from scratchgan_kernels.cpu._common import (check_inputs, check_out, flat, into, like, njit,
+                                            result_array)
 
 
 @njit
@@ -28,11 +30,11 @@ def _leaky_relu_grad(x, gy, slope, gx):
 
 def leaky_relu(x: np.ndarray, slope: float, out: np.ndarray | None = None) -> np.ndarray:
     """y = x where x > 0, else slope * x. ``slope = 0`` gives ReLU."""
-    dtype, (xc,) = check_inputs("leaky_relu", x=x)
+    dtype, (xc,) = check_inputs("leaky_relu", channels_last=True, x=x)
     check_out("leaky_relu", out, x.shape, dtype)
-    y = np.empty(x.shape, dtype) if out is None else out
-    _leaky_relu(xc.reshape(-1), dtype.type(slope), y.reshape(-1))
-    return y
+    y = result_array(out, xc)
+    _leaky_relu(flat(xc), dtype.type(slope), flat(y))
+    return into(out, y)
 
 
 def leaky_relu_grad(x: np.ndarray, gy: np.ndarray, slope: float,
@@ -40,8 +42,8 @@ def leaky_relu_grad(x: np.ndarray, gy: np.ndarray, slope: float,
     """gx = gy where x > 0, else slope * gy."""
     if x.shape != gy.shape:
         raise ValueError(f"leaky_relu_grad: x has shape {x.shape} but gy has shape {gy.shape}")
-    dtype, (xc, gyc) = check_inputs("leaky_relu_grad", x=x, gy=gy)
+    dtype, (xc, gyc) = check_inputs("leaky_relu_grad", channels_last=True, x=x, gy=gy)
     check_out("leaky_relu_grad", out, x.shape, dtype)
-    gx = np.empty(x.shape, dtype) if out is None else out
-    _leaky_relu_grad(xc.reshape(-1), gyc.reshape(-1), dtype.type(slope), gx.reshape(-1))
-    return gx
+    gx = result_array(out, xc)
+    _leaky_relu_grad(flat(xc), flat(like(gyc, xc)), dtype.type(slope), flat(gx))
+    return into(out, gx)

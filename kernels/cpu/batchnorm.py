@@ -2,7 +2,8 @@
 
 Same formulas as the reference (``scratchgan_kernels.reference.batchnorm``). Layout: x is
 viewed as a matrix (N, C*L), L = prod(spatial), whose columns c*L .. c*L+L-1 belong to
-channel c. The channels are cut into blocks of about 1024 columns (one channel per block
+channel c; a channels-last x (N, C, H, W) is the matrix (N*H*W, C) with L = 1, each row
+one pixel's channels (the outputs keep x's layout, and gy is brought to it). The channels are cut into blocks of about 1024 columns (one channel per block
 when L >= 1024); each block is finished before the next: its sums are taken row by row
 with one float64 accumulator per column (contiguous, vectorised), then folded per
 channel. A block (N x 1024 values) stays in cache, so the two-pass statistics (mean,
@@ -17,7 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from scratchgan_kernels.cpu._common import FASTMATH, check_inputs, check_out, njit
+from scratchgan_kernels.cpu._common import (FASTMATH, check_inputs, check_out, into, like, njit,
+                                            nhwc, result_array)
 from scratchgan_kernels.reference.batchnorm import _check
 
 BLOCK_COLUMNS = 1024
@@ -155,27 +157,27 @@ def _backward(x2, gy2, L, cb, gamma, eps, gx2, ggamma, gbeta):
                 orow[k] = a_col[k] * grow[k] + b_col[k] * (row[k] - mu_col[k]) + c_col[k]
 
 
-def _as_matrix(a: np.ndarray, L: int) -> np.ndarray:
-    """(N, C, *spatial) as the (N, C*L) matrix the compiled loops take (a view)."""
-    return a.reshape(a.shape[0], a.shape[1] * L)
-
-
-def _spatial(x: np.ndarray) -> int:
+def _as_matrix(a: np.ndarray) -> tuple[np.ndarray, int]:
+    """(the matrix the compiled loops take, a view, and its L): (N, C*L) for a C-contiguous
+    (N, C, *spatial) array, L = prod(spatial); (N*H*W, C) and L = 1 for a channels-last one."""
+    C = a.shape[1]
+    if not a.flags.c_contiguous:       # channels-last (the only other layout taken)
+        return nhwc(a).reshape(-1, C), 1
     L = 1
-    for d in x.shape[2:]:
+    for d in a.shape[2:]:
         L *= int(d)
-    return L
+    return a.reshape(a.shape[0], C * L), L
 
 
 def batch_norm_stats(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per-channel mean and biased variance of x (N, C, ...): two arrays of shape (C,)."""
-    dtype, (xc,) = check_inputs("batch_norm_stats", x=x)
+    dtype, (xc,) = check_inputs("batch_norm_stats", channels_last=True, x=x)
     if x.ndim < 2:
         raise ValueError(f"batch norm needs x of shape (N, C, ...), got {x.shape}")
     C = x.shape[1]
-    L = _spatial(x)
+    x2, L = _as_matrix(xc)
     mean, var = np.empty(C), np.empty(C)
-    _stats(_as_matrix(xc, L), L, _block_channels(L), mean, var)
+    _stats(x2, L, _block_channels(L), mean, var)
     return mean.astype(dtype), var.astype(dtype)
 
 
@@ -185,15 +187,15 @@ def batch_norm_forward(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: 
     _check(x, gamma)
     if beta.shape != gamma.shape:
         raise ValueError(f"batch norm: beta has shape {beta.shape}, expected ({x.shape[1]},)")
-    dtype, (xc, gc, bc) = check_inputs("batch_norm_forward", x=x, gamma=gamma, beta=beta)
+    dtype, (xc, gc, bc) = check_inputs("batch_norm_forward", channels_last=True, x=x,
+                                       gamma=gamma, beta=beta)
     check_out("batch_norm_forward", out, x.shape, dtype)
     C = x.shape[1]
-    L = _spatial(x)
-    y = np.empty(x.shape, dtype) if out is None else out
+    y = result_array(out, xc)
+    x2, L = _as_matrix(xc)
     mean, var = np.empty(C), np.empty(C)
-    _forward(_as_matrix(xc, L), L, _block_channels(L), gc, bc, dtype.type(eps), _as_matrix(y, L),
-             mean, var)
-    return y, mean.astype(dtype), var.astype(dtype)
+    _forward(x2, L, _block_channels(L), gc, bc, dtype.type(eps), _as_matrix(y)[0], mean, var)
+    return into(out, y), mean.astype(dtype), var.astype(dtype)
 
 
 def batch_norm_backward(x: np.ndarray, gamma: np.ndarray, gy: np.ndarray, eps: float
@@ -202,11 +204,12 @@ def batch_norm_backward(x: np.ndarray, gamma: np.ndarray, gy: np.ndarray, eps: f
     _check(x, gamma)
     if gy.shape != x.shape:
         raise ValueError(f"batch norm backward: gy has shape {gy.shape}, x has {x.shape}")
-    dtype, (xc, gc, gyc) = check_inputs("batch_norm_backward", x=x, gamma=gamma, gy=gy)
+    dtype, (xc, gc, gyc) = check_inputs("batch_norm_backward", channels_last=True, x=x,
+                                        gamma=gamma, gy=gy)
     C = x.shape[1]
-    L = _spatial(x)
-    gx = np.empty(x.shape, dtype)
+    gx = np.empty_like(xc)
     ggamma, gbeta = np.empty(C, dtype), np.empty(C, dtype)
-    _backward(_as_matrix(xc, L), _as_matrix(gyc, L), L, _block_channels(L), gc, dtype.type(eps),
-              _as_matrix(gx, L), ggamma, gbeta)
+    x2, L = _as_matrix(xc)
+    _backward(x2, _as_matrix(like(gyc, xc))[0], L, _block_channels(L), gc, dtype.type(eps),
+              _as_matrix(gx)[0], ggamma, gbeta)
     return gx, ggamma, gbeta

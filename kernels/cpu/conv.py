@@ -49,8 +49,9 @@ from typing import Any
 
 import numpy as np
 
-from scratchgan_kernels.cpu._common import (FASTMATH, check_inputs, check_out, njit,
-                                            scratch)
+from scratchgan_kernels.checks import is_channels_last
+from scratchgan_kernels.cpu._common import (FASTMATH, check_inputs, check_out,
+                                            empty_channels_last, into, nhwc, njit, scratch)
 from scratchgan_kernels.shapes import (check_col2im, check_conv2d, check_conv2d_grad_weight,
                                        check_conv_transpose2d, check_im2col)
 
@@ -158,26 +159,24 @@ def _to_channels_last(x, PH, PW, xh):
 
 
 @njit
-def _from_channels_last(yh, PH, PW, y):
-    """y (N, OC, OH, OW) = yh (N, R, Cw, OC) cropped at rows PH.., columns PW.., to NCHW.
-    Contiguous reads, writes strided by OH*OW (measured faster than the other way round,
-    except for a few channels)."""
-    N, OC, OH, OW = y.shape
+def _pad_channels_last(xl, PH, PW, xh):
+    """xh (N, H+2PH, W+2PW, C) = the channels-last xl (N, H, W, C) zero-padded: one
+    contiguous run of W*C values per row."""
+    N, H, W, C = xl.shape
+    Hp = xh.shape[1]
     for n in range(N):
-        yn = y[n]
-        for oh in range(OH):
-            src = yh[n, oh + PH, PW:PW + OW]
-            if OC < 8:
-                for o in range(OC):
-                    dst = yn[o, oh]
-                    for ow in range(OW):
-                        dst[ow] = src[ow, o]
+        for h in range(Hp):
+            if h < PH or h >= PH + H:
+                xh[n, h] = 0
             else:
-                for ow in range(OW):
-                    s = src[ow]
-                    for o in range(OC):
-                        yn[o, oh, ow] = s[o]
-    return y
+                xh[n, h, :PW] = 0
+                xh[n, h, PW + W:] = 0
+                for w in range(W):
+                    dst = xh[n, h, PW + w]
+                    src = xl[n, h - PH, w]
+                    for c in range(C):
+                        dst[c] = src[c]
+    return xh
 
 
 @njit
@@ -213,22 +212,32 @@ def _im2col_rows(xh, KH, KW, SH, SW, OH, OW, cf):
 
 
 @njit
-def _col2im_rows(cf, H, W, KH, KW, SH, SW, yh):
-    """yh (n, R, Cw, OC) = zero, then the scatter-add of the rows (n, h, w) x columns
-    (i, j, oc) of the flat cf: per row, KH contiguous runs of KW*OC values."""
-    n_count, R, Cw, OC = yh.shape
-    yf = yh.reshape(-1)
+def _col2im_rows_cropped(cf, H, W, KH, KW, SH, SW, PH, PW, yl):
+    """yl (n, OH, OW, OC) = zero, then the scatter-add of the rows (n, h, w) x columns
+    (i, j, oc) of the flat cf onto output pixel (h SH + i - PH, w SW + j - PW); what lands
+    outside the output is dropped. Per row and tap row i, one contiguous run of up to
+    KW*OC values."""
+    n_count, OH, OW, OC = yl.shape
+    yf = yl.reshape(-1)
     yf[:] = 0
     L = KW * OC
     for n in range(n_count):
         for h in range(H):
             for w in range(W):
                 s = ((n * H + h) * W + w) * KH * L
+                c0 = w * SW - PW
+                j0 = max(0, -c0)
+                j1 = min(KW, OW - c0)
+                if j1 <= j0:
+                    continue
                 for i in range(KH):
-                    d = ((n * R + h * SH + i) * Cw + w * SW) * OC
-                    dst = yf[d:d + L]
-                    src = cf[s + i * L:s + i * L + L]
-                    for t in range(L):
+                    r = h * SH + i - PH
+                    if r < 0 or r >= OH:
+                        continue
+                    d = ((n * OH + r) * OW + c0 + j0) * OC
+                    dst = yf[d:d + (j1 - j0) * OC]
+                    src = cf[s + i * L + j0 * OC:s + i * L + j1 * OC]
+                    for t in range((j1 - j0) * OC):
                         dst[t] += src[t]
 
 
@@ -353,6 +362,51 @@ def _direct_grad_weight(x, gy, PH, PW, gW):
     return gW
 
 
+@njit
+def _gather_taps(T, KH, KW, PH, PW, yl):
+    """Stride-1 conv2d from per-pixel tap products: yl (N, OH, OW, OC) with
+    yl[n, oh, ow, o] = sum_{i,j} T[n, oh + i - PH, ow + j - PW, (i*KW + j)*OC + o] over the
+    taps that land inside T's H x W (the rest is zero padding)."""
+    N, H, W = T.shape[:3]
+    OH, OW, OC = yl.shape[1:]
+    for n in range(N):
+        for oh in range(OH):
+            for ow in range(OW):
+                d = yl[n, oh, ow]
+                d[:] = 0
+                for i in range(KH):
+                    h = oh + i - PH
+                    if h < 0 or h >= H:
+                        continue
+                    for j in range(KW):
+                        w = ow + j - PW
+                        if w < 0 or w >= W:
+                            continue
+                        t = T[n, h, w]
+                        for o in range(OC):
+                            d[o] += t[(i * KW + j) * OC + o]
+    return yl
+
+
+@njit
+def _scatter_taps(gy, KH, KW, PH, PW, H, W, G):
+    """The adjoint of ``_gather_taps``: G (N, H, W, KH*KW*OC) with
+    G[n, h, w, (i*KW + j)*OC + o] = gy[n, o, h - i + PH, w - j + PW] (0 outside gy)."""
+    N, OC, OH, OW = gy.shape
+    for n in range(N):
+        for h in range(H):
+            for w in range(W):
+                g = G[n, h, w]
+                for i in range(KH):
+                    oh = h - i + PH
+                    for j in range(KW):
+                        ow = w - j + PW
+                        inside = 0 <= oh < OH and 0 <= ow < OW
+                        for o in range(OC):
+                            g[(i * KW + j) * OC + o] = gy[n, o, oh, ow] if inside else 0
+    return G
+
+
 # -- the layouts, in Python around np.matmul ------------------------------------------
 
 def _chunk(N: int, per_sample: int) -> int:
@@ -360,7 +414,34 @@ def _chunk(N: int, per_sample: int) -> int:
     return max(1, min(N, CHUNK_ELEMENTS // max(per_sample, 1)))
 
 
-def _conv2d_rows(x, W, SH, SW, PH, PW, OH, OW, y):
+def _padded_channels_last(x, PH, PW):
+    """x (n, C, H, W) as a zero-padded channels-last (n, H+2PH, W+2PW, C) array: x's own
+    memory when it is channels-last and unpadded, else a copy into the scratch workspace."""
+    n, C, H, W = x.shape
+    if is_channels_last(x):
+        if PH == PW == 0:
+            return nhwc(x)
+        return _pad_channels_last(nhwc(x), PH, PW,
+                                  scratch("xh", (n, H + 2 * PH, W + 2 * PW, C), x.dtype))
+    return _to_channels_last(x, PH, PW, scratch("xh", (n, H + 2 * PH, W + 2 * PW, C), x.dtype))
+
+
+def _rows_of(a, slot):
+    """a (n, C, H, W) as the channels-last matrix (n*H*W, C): a's memory when it is
+    channels-last, else a copy into the scratch workspace ``slot``."""
+    n, C, H, W = a.shape
+    if is_channels_last(a):
+        return nhwc(a).reshape(-1, C)
+    return _to_channels_last(a, 0, 0, scratch(slot, (n, H, W, C), a.dtype)).reshape(-1, C)
+
+
+def _nchw(a):
+    """a (N, C, H, W) in C order (a copy only for a channels-last a with C > 1): for the
+    per-plane layouts."""
+    return np.ascontiguousarray(a)
+
+
+def _conv2d_rows(x, W, SH, SW, PH, PW, OH, OW, yl):
     N, C, H, Wd = x.shape
     OC, _, KH, KW = W.shape
     K, P = C * KH * KW, OH * OW
@@ -371,52 +452,71 @@ def _conv2d_rows(x, W, SH, SW, PH, PW, OH, OW, y):
     ns = _chunk(N, P * K)
     for n0 in range(0, N, ns):   # everything per chunk, so the temporaries stay in cache
         n1 = min(N, n0 + ns)
-        xh = _to_channels_last(x[n0:n1], PH, PW,
-                               scratch("xh", (n1 - n0, H + 2 * PH, Wd + 2 * PW, C), x.dtype))
+        xh = _padded_channels_last(x[n0:n1], PH, PW)
         cols = scratch("cols", ((n1 - n0) * P, K), x.dtype)
         _im2col_rows(xh, KH, KW, SH, SW, OH, OW, cols.reshape(-1))
-        yr = np.matmul(cols, Wr.T, out=scratch("yr", ((n1 - n0) * P, OC), x.dtype))
-        _from_channels_last(yr.reshape(n1 - n0, OH, OW, OC), 0, 0, y[n0:n1])
-    return y
+        np.matmul(cols, Wr.T, out=yl[n0:n1].reshape(-1, OC))   # the output, channels-last
+    return yl
 
 
-def _conv2d_cols(x, W, SH, SW, PH, PW, OH, OW, y):
+def _conv2d_cols(x, W, SH, SW, PH, PW, OH, OW, yl):
     N, C = x.shape[:2]
     OC, _, KH, KW = W.shape
-    cols = _im2col_nchw(x, KH, KW, SH, SW, PH, PW,
+    K, P = C * KH * KW, OH * OW
+    cols = _im2col_nchw(_nchw(x), KH, KW, SH, SW, PH, PW,
                         scratch("cols", (N, C, KH, KW, OH, OW), x.dtype))
-    np.matmul(W.reshape(OC, C * KH * KW), cols.reshape(N, C * KH * KW, OH * OW),
-              out=y.reshape(N, OC, OH * OW))
-    return y
+    # per sample (P, K) @ (K, OC): the output channels-last, both operands transposed by BLAS
+    np.matmul(cols.reshape(N, K, P).transpose(0, 2, 1), W.reshape(OC, K).T,
+              out=yl.reshape(N, P, OC))
+    return yl
 
 
-def _conv_transpose2d_rows(x, W, SH, SW, PH, PW, OH, OW, y):
+def _conv2d_taps(x, W, PH, PW, yl):
+    """Stride 1, few output channels, channels-last x: one GEMM of x's pixels (N*H*W, C)
+    with W as (C, (i, j, o)) gives every tap's product, then each output pixel sums its
+    KH*KW taps (``_gather_taps``); no column matrix, no layout conversion."""
+    N, C, H, Wd = x.shape
+    OC, _, KH, KW = W.shape
+    Wt = np.ascontiguousarray(W.transpose(1, 2, 3, 0)).reshape(C, KH * KW * OC)
+    T = np.matmul(nhwc(x).reshape(-1, C), Wt,
+                  out=scratch("cols", (N * H * Wd, KH * KW * OC), x.dtype))
+    return _gather_taps(T.reshape(N, H, Wd, -1), KH, KW, PH, PW, yl)
+
+
+def _grad_weight_taps(x, gy, KH, KW, PH, PW, gW):
+    """The adjoint of ``_conv2d_taps`` in W: G (N*H*W, (i, j, o)) from gy
+    (``_scatter_taps``), then gW as (i, j, o) x c = G^T @ x's pixels (N*H*W, C)."""
+    N, C, H, Wd = x.shape
+    OC = gy.shape[1]
+    G = _scatter_taps(gy, KH, KW, PH, PW, H, Wd,
+                      scratch("cols", (N, H, Wd, KH * KW * OC), x.dtype))
+    gWt = np.matmul(G.reshape(-1, KH * KW * OC).T, nhwc(x).reshape(-1, C))
+    gW[...] = gWt.reshape(KH, KW, OC, C).transpose(2, 3, 0, 1)
+    return gW
+
+
+def _conv_transpose2d_rows(x, W, SH, SW, PH, PW, OH, OW, yl):
     N, C, H, Wd = x.shape
     OC, KH, KW = W.shape[1:]
     M = KH * KW * OC
     Wr = _swap_last_two(W.reshape(C, OC, KH * KW),
                         scratch("w", (C, KH * KW, OC), x.dtype)).reshape(C, M)
-    # the full output before cropping spans (H-1)SH + KH rows; OH + PH may reach further
-    # (output padding beyond the padding), those rows get no contribution
-    R = max((H - 1) * SH + KH, OH + PH)
-    Cw = max((Wd - 1) * SW + KW, OW + PW)
     ns = _chunk(N, H * Wd * M)
     for n0 in range(0, N, ns):   # everything per chunk, so the temporaries stay in cache
         n1 = min(N, n0 + ns)
-        xr = _to_channels_last(x[n0:n1], 0, 0, scratch("xh", (n1 - n0, H, Wd, C), x.dtype))
-        cols = np.matmul(xr.reshape(-1, C), Wr,
+        cols = np.matmul(_rows_of(x[n0:n1], "xh"), Wr,
                          out=scratch("cols", ((n1 - n0) * H * Wd, M), x.dtype))
-        yh = scratch("yh", (n1 - n0, R, Cw, OC), x.dtype)
-        _col2im_rows(cols.reshape(-1), H, Wd, KH, KW, SH, SW, yh)
-        _from_channels_last(yh, PH, PW, y[n0:n1])
-    return y
+        _col2im_rows_cropped(cols.reshape(-1), H, Wd, KH, KW, SH, SW, PH, PW, yl[n0:n1])
+    return yl
 
 
 def _conv_transpose2d_cols(x, W, SH, SW, PH, PW, OH, OW, y):
     N, C, H, Wd = x.shape
     OC, KH, KW = W.shape[1:]
     cols = scratch("cols", (N, OC * KH * KW, H * Wd), x.dtype)
-    np.matmul(W.reshape(C, OC * KH * KW).T, x.reshape(N, C, H * Wd), out=cols)
+    xr = nhwc(x).reshape(N, H * Wd, C).transpose(0, 2, 1) if not x.flags.c_contiguous \
+        else x.reshape(N, C, H * Wd)   # (N, C, H*W), transposed by BLAS when channels-last
+    np.matmul(W.reshape(C, OC * KH * KW).T, xr, out=cols)
     return _col2im_nchw(cols.reshape(N, OC, KH, KW, H, Wd), SH, SW, PH, PW, y)
 
 
@@ -429,12 +529,10 @@ def _grad_weight_rows(x, gy, KH, KW, SH, SW, PH, PW, gW):
     ns = _chunk(N, P * K)
     for n0 in range(0, N, ns):   # everything per chunk, so the temporaries stay in cache
         n1 = min(N, n0 + ns)
-        xh = _to_channels_last(x[n0:n1], PH, PW,
-                               scratch("xh", (n1 - n0, H + 2 * PH, Wd + 2 * PW, C), x.dtype))
+        xh = _padded_channels_last(x[n0:n1], PH, PW)
         cols = scratch("cols", ((n1 - n0) * P, K), x.dtype)
         _im2col_rows(xh, KH, KW, SH, SW, OH, OW, cols.reshape(-1))
-        gyr = _to_channels_last(gy[n0:n1], 0, 0, scratch("yr", (n1 - n0, OH, OW, OC), x.dtype))
-        np.matmul(gyr.reshape(-1, OC).T, cols, out=part)
+        np.matmul(_rows_of(gy[n0:n1], "yr").T, cols, out=part)
         acc += part
     _swap_last_two(acc.reshape(OC, KH * KW, C), gW.reshape(OC, C, KH * KW))
     return gW
@@ -444,17 +542,20 @@ def _grad_weight_cols(x, gy, KH, KW, SH, SW, PH, PW, gW):
     N, C = x.shape[:2]
     OC, OH, OW = gy.shape[1:]
     K, P = C * KH * KW, OH * OW
-    cols = _im2col_nchw(x, KH, KW, SH, SW, PH, PW,
+    cols = _im2col_nchw(_nchw(x), KH, KW, SH, SW, PH, PW,
                         scratch("cols", (N, C, KH, KW, OH, OW), x.dtype))
-    part = np.matmul(gy.reshape(N, OC, P), cols.reshape(N, K, P).transpose(0, 2, 1),
+    gyr = nhwc(gy).reshape(N, P, OC).transpose(0, 2, 1) if not gy.flags.c_contiguous \
+        else gy.reshape(N, OC, P)   # (N, OC, P), transposed by BLAS when channels-last
+    part = np.matmul(gyr, cols.reshape(N, K, P).transpose(0, 2, 1),
                      out=scratch("part", (N, OC, K), x.dtype))
     np.sum(part, axis=0, out=gW.reshape(OC, K))
     return gW
 
 
-def _pick_conv2d(C: int, OC: int, KH: int, KW: int, SH: int, SW: int) -> str:
+def _pick_conv2d(C: int, OC: int, KH: int, KW: int, SH: int, SW: int,
+                 c_order: bool) -> str:
     if SH == SW == 1 and OC <= DIRECT_MAX_OC:
-        return "direct"
+        return "direct" if c_order else "taps"
     return "cols" if C * KH * KW <= COLS_MAX_K else "rows"
 
 
@@ -463,12 +564,6 @@ def _pick_conv_transpose2d(C: int, OC: int, KH: int, KW: int, SH: int, SW: int, 
     if SH == SW == 1 and C < OC and PH < KH and PW < KW:
         return "as_conv2d"
     return "cols" if OC * KH * KW <= COLS_MAX_TRANSPOSE_K else "rows"
-
-
-def _pick_grad_weight(C: int, OC: int, KH: int, KW: int, SH: int, SW: int) -> str:
-    if SH == SW == 1 and OC <= DIRECT_MAX_OC:
-        return "direct"
-    return "cols" if C * KH * KW <= COLS_MAX_K else "rows"
 
 
 # -- the public kernels ------------------------------------------------------------------
@@ -512,19 +607,25 @@ def conv2d(x: np.ndarray, W: np.ndarray, stride: Any = 1, padding: Any = 0,
     x[n, c, oh*SH + i - PH, ow*SW + j - PW].
 
     Shapes: x (N, C, H, W), W (OC, C, KH, KW) -> y (N, OC, OH, OW),
-    OH = (H + 2 PH - KH) // SH + 1 (and likewise OW).
+    OH = (H + 2 PH - KH) // SH + 1 (and likewise OW). x may be C-contiguous or
+    channels-last; y is channels-last, except in the "direct" layout (C order).
     """
     (SH, SW), (PH, PW), (OH, OW) = check_conv2d(x.shape, W.shape, stride, padding)
-    dtype, (x, W) = check_inputs("conv2d", x=x, W=W)
+    dtype, (x, W) = check_inputs("conv2d", channels_last=True, x=x, W=W)
+    W = np.ascontiguousarray(W)
     (N, C), (OC, _, KH, KW) = x.shape[:2], W.shape
     check_out("conv2d", out, (N, OC, OH, OW), dtype)
-    y = np.empty((N, OC, OH, OW), dtype) if out is None else out
-    layout = _pick_conv2d(C, OC, KH, KW, SH, SW)
+    layout = _pick_conv2d(C, OC, KH, KW, SH, SW, x.flags.c_contiguous)
     if layout == "direct":
-        return _direct_conv2d(x, W, PH, PW, y)
-    if layout == "cols":
-        return _conv2d_cols(x, W, SH, SW, PH, PW, OH, OW, y)
-    return _conv2d_rows(x, W, SH, SW, PH, PW, OH, OW, y)
+        return _direct_conv2d(_nchw(x), W, PH, PW,
+                              np.empty((N, OC, OH, OW), dtype) if out is None else out)
+    y = empty_channels_last((N, OC, OH, OW), dtype)
+    if layout == "taps":
+        _conv2d_taps(x, W, PH, PW, nhwc(y))
+    else:
+        compute = _conv2d_cols if layout == "cols" else _conv2d_rows
+        compute(x, W, SH, SW, PH, PW, OH, OW, nhwc(y))
+    return into(out, y)
 
 
 def conv_transpose2d(x: np.ndarray, W: np.ndarray, stride: Any = 1, padding: Any = 0,
@@ -533,21 +634,25 @@ def conv_transpose2d(x: np.ndarray, W: np.ndarray, stride: Any = 1, padding: Any
     y[n, o, h*SH + i - PH, w*SW + j - PW] += sum_c W[c, o, i, j] * x[n, c, h, w].
 
     Shapes: x (N, C, H, W), W (C, OC, KH, KW) -> y (N, OC, OH, OW),
-    OH = (H - 1) SH - 2 PH + KH + OPH with 0 <= OPH < SH (and likewise OW).
+    OH = (H - 1) SH - 2 PH + KH + OPH with 0 <= OPH < SH (and likewise OW). x may be
+    C-contiguous or channels-last; y is channels-last, except in the "cols" layout (C order).
     """
     (SH, SW), (PH, PW), _, (OH, OW) = check_conv_transpose2d(
         x.shape, W.shape, stride, padding, output_padding)
-    dtype, (x, W) = check_inputs("conv_transpose2d", x=x, W=W)
+    dtype, (x, W) = check_inputs("conv_transpose2d", channels_last=True, x=x, W=W)
+    W = np.ascontiguousarray(W)
     (N, C), (OC, KH, KW) = x.shape[:2], W.shape[1:]
     check_out("conv_transpose2d", out, (N, OC, OH, OW), dtype)
-    y = np.empty((N, OC, OH, OW), dtype) if out is None else out
     layout = _pick_conv_transpose2d(C, OC, KH, KW, SH, SW, PH, PW)
     if layout == "as_conv2d":   # stride 1 (so no output padding): a conv2d, kernel flipped
         Wf = np.ascontiguousarray(W[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))
-        return conv2d(x, Wf, 1, (KH - 1 - PH, KW - 1 - PW), out=y)
+        return conv2d(x, Wf, 1, (KH - 1 - PH, KW - 1 - PW), out=out)
     if layout == "cols":
-        return _conv_transpose2d_cols(x, W, SH, SW, PH, PW, OH, OW, y)
-    return _conv_transpose2d_rows(x, W, SH, SW, PH, PW, OH, OW, y)
+        return _conv_transpose2d_cols(x, W, SH, SW, PH, PW, OH, OW,
+                                      np.empty((N, OC, OH, OW), dtype) if out is None else out)
+    y = empty_channels_last((N, OC, OH, OW), dtype)
+    _conv_transpose2d_rows(x, W, SH, SW, PH, PW, OH, OW, nhwc(y))
+    return into(out, y)
 
 
 def conv2d_grad_weight(x: np.ndarray, gy: np.ndarray, kernel_size: Any, stride: Any = 1,
@@ -556,16 +661,19 @@ def conv2d_grad_weight(x: np.ndarray, gy: np.ndarray, kernel_size: Any, stride: 
     x[n, c, oh*SH + i - PH, ow*SW + j - PW].
 
     Shapes: x (N, C, H, W), gy (N, OC, OH, OW) (conv2d's output shape) -> gW (OC, C, KH, KW).
+    x and gy may each be C-contiguous or channels-last.
     """
     (KH, KW), (SH, SW), (PH, PW) = check_conv2d_grad_weight(
         x.shape, gy.shape, kernel_size, stride, padding)
-    dtype, (x, gy) = check_inputs("conv2d_grad_weight", x=x, gy=gy)
+    dtype, (x, gy) = check_inputs("conv2d_grad_weight", channels_last=True, x=x, gy=gy)
     C, OC = x.shape[1], gy.shape[1]
     check_out("conv2d_grad_weight", out, (OC, C, KH, KW), dtype)
     gW = np.empty((OC, C, KH, KW), dtype) if out is None else out
-    layout = _pick_grad_weight(C, OC, KH, KW, SH, SW)
+    layout = _pick_conv2d(C, OC, KH, KW, SH, SW, x.flags.c_contiguous)   # same products
     if layout == "direct":
-        return _direct_grad_weight(x, gy, PH, PW, gW)
+        return _direct_grad_weight(_nchw(x), _nchw(gy), PH, PW, gW)
+    if layout == "taps":
+        return _grad_weight_taps(x, gy, KH, KW, PH, PW, gW)
     if layout == "cols":
         return _grad_weight_cols(x, gy, KH, KW, SH, SW, PH, PW, gW)
     return _grad_weight_rows(x, gy, KH, KW, SH, SW, PH, PW, gW)

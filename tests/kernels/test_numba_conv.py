@@ -1,6 +1,7 @@
 """The numba conv kernels against the reference: every layout of every op, float32 and
-float64, odd sizes, strides, padding, non-square kernels, output padding, batch and
-channels of 1, several chunks, out=, strided inputs, and the error messages."""
+float64, C-contiguous and channels-last inputs, odd sizes, strides, padding, non-square
+kernels, output padding, batch and channels of 1, several chunks, out=, strided inputs,
+the output layouts, and the error messages."""
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -68,30 +69,42 @@ def arrays(problem, dtype):
     return x, Wt, gy, (SH, SW), (PH, PW), op
 
 
-LAYOUTS = [  # (pick function, layout, chunk sizes to try, needs stride 1)
+def channels_last(a):
+    """a (N, C, H, W) with channels-last memory (the same values)."""
+    return np.ascontiguousarray(a.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+
+
+LAYOUTS = [  # (op, layout, chunk sizes to try, needs stride 1)
     ("conv2d", "rows", (None, 1), False), ("conv2d", "cols", (None,), False),
-    ("conv2d", "direct", (None,), True),
+    ("conv2d", "direct", (None,), True), ("conv2d", "taps", (None,), True),
     ("conv_transpose2d", "rows", (None, 1), False), ("conv_transpose2d", "cols", (None,), False),
     ("conv_transpose2d", "as_conv2d", (None,), True),
     ("grad_weight", "rows", (None, 1), False), ("grad_weight", "cols", (None,), False),
-    ("grad_weight", "direct", (None,), True),
+    ("grad_weight", "direct", (None,), True), ("grad_weight", "taps", (None,), True),
 ]
+PICKERS = {"conv2d": "conv2d", "conv_transpose2d": "conv_transpose2d",
+           "grad_weight": "conv2d"}   # the weight gradient takes conv2d's layout
 
 
+@pytest.mark.parametrize("memory", ["nchw", "channels_last"])
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
-@pytest.mark.parametrize("pick,name,chunks,stride_one", LAYOUTS,
+@pytest.mark.parametrize("op_name,name,chunks,stride_one", LAYOUTS,
                          ids=[f"{p}-{n}" for p, n, _, _ in LAYOUTS])
 @SETTINGS
 @given(data=st.data())
-def test_every_layout_matches_the_reference(pick, name, chunks, stride_one, dtype, data):
+def test_every_layout_matches_the_reference(op_name, name, chunks, stride_one, dtype, memory,
+                                            data):
     problem = data.draw(problems(stride_one=stride_one,
                                  pad_below_kernel=name == "as_conv2d"), label="problem")
     x, Wt, gy, stride, padding, op = arrays(problem, dtype)
+    if memory == "channels_last":
+        x, gy = channels_last(x), channels_last(gy)
+    pick = PICKERS[op_name]
     for chunk in chunks:
         with layout(pick, name, chunk):
-            if pick == "conv2d":
+            if op_name == "conv2d":
                 got, want = nb.conv2d(x, Wt, stride, padding), ref.conv2d(x, Wt, stride, padding)
-            elif pick == "conv_transpose2d":
+            elif op_name == "conv_transpose2d":
                 got = nb.conv_transpose2d(gy, Wt, stride, padding, op)
                 want = ref.conv_transpose2d(gy, Wt, stride, padding, op)
             else:
@@ -144,6 +157,28 @@ def test_dcgan_layers_forward_and_both_gradients(layer):
                  ("conv2d_grad_weight", (x, gy, k, s, p))]
     for name, args in calls:
         scaled_close(getattr(nb, name)(*args), getattr(ref, name)(*args), np.float32)
+
+
+def test_activations_stay_channels_last_through_the_dcgan_layers():
+    """The conv outputs a network passes on are channels-last, so the next conv, batch norm
+    or activation needs no layout conversion (the C = 1 image layers are both layouts)."""
+    rng = np.random.default_rng(0)
+    g = rng.standard_normal((2, 256, 7, 7)).astype(np.float32)    # G.fc's output, C order
+    w1, w2 = (rng.standard_normal(s).astype(np.float32) for s in ((256, 128, 4, 4),
+                                                                  (128, 64, 4, 4)))
+    h1 = nb.conv_transpose2d(g, w1, 2, 1)
+    h2 = nb.conv_transpose2d(h1, w2, 2, 1)
+    img = nb.conv2d(h2, rng.standard_normal((1, 64, 3, 3)).astype(np.float32), 1, 1)
+    d1 = nb.conv2d(img, rng.standard_normal((64, 1, 4, 4)).astype(np.float32), 2, 1)
+    d2 = nb.conv2d(d1, rng.standard_normal((128, 64, 4, 4)).astype(np.float32), 2, 1)
+    for a in (h1, h2, img, d1, d2):
+        assert a.transpose(0, 2, 3, 1).flags.c_contiguous, a.shape
+    assert not h2.flags.c_contiguous     # truly channels-last, not only by C = 1
+    # and the gradients flowing back: dX of D2 (C = 64) and of G3 (a stride-1 conv)
+    gx = nb.conv_transpose2d(d2, rng.standard_normal((128, 64, 4, 4)).astype(np.float32), 2, 1)
+    gx3 = nb.conv_transpose2d(img, rng.standard_normal((1, 64, 3, 3)).astype(np.float32), 1, 1)
+    for a in (gx, gx3):
+        assert a.transpose(0, 2, 3, 1).flags.c_contiguous and not a.flags.c_contiguous
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])

@@ -1,6 +1,6 @@
 """The numba leaky ReLU, batch-norm and Adam kernels against the reference: float32 and
 float64, odd shapes, several channel blocks, out= (in place too), several Adam steps,
-strided inputs and the error messages."""
+strided and channels-last inputs (the layout kept), and the error messages."""
 from __future__ import annotations
 
 import numpy as np
@@ -57,6 +57,57 @@ def test_leaky_relu_nan_signed_zero_out_and_strides():
     np.testing.assert_array_equal(g, ref.leaky_relu_grad(x, np.arange(7, dtype=np.float32), 0.1))
     xs = np.random.default_rng(0).standard_normal((6, 5)).T          # strided: copied
     np.testing.assert_array_equal(nb.leaky_relu(xs, 0.2), ref.leaky_relu(xs, 0.2))
+
+
+def channels_last(a):
+    """a (N, C, H, W) with channels-last memory (the same values)."""
+    return np.ascontiguousarray(a.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+
+
+def is_channels_last(a):
+    return a.transpose(0, 2, 3, 1).flags.c_contiguous and not a.flags.c_contiguous
+
+
+cl_shapes = st.tuples(*[st.integers(1, 5)] * 4).filter(lambda s: s[1] > 1 and s[2] * s[3] > 1)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=IDS)
+@SETTINGS
+@given(shape=cl_shapes, seed=st.integers(0, 2**31), gy_layout=st.sampled_from(["cl", "c"]))
+def test_leaky_relu_keeps_a_channels_last_layout(dtype, shape, seed, gy_layout):
+    """A channels-last x gives a channels-last result (no conversion), equal bit for bit;
+    a gy of the other layout is brought to x's."""
+    rng = np.random.default_rng(seed)
+    x, gy = rng.standard_normal(shape).astype(dtype), rng.standard_normal(shape).astype(dtype)
+    xc, gyc = channels_last(x), channels_last(gy) if gy_layout == "cl" else gy
+    for got, want in [(nb.leaky_relu(xc, 0.2), ref.leaky_relu(x, 0.2)),
+                      (nb.leaky_relu_grad(xc, gyc, 0.2), ref.leaky_relu_grad(x, gy, 0.2))]:
+        assert is_channels_last(got)
+        np.testing.assert_array_equal(got, want)
+    out = np.full(shape, np.nan, dtype)                 # a C-order out= is filled
+    assert nb.leaky_relu(xc, 0.2, out=out) is out
+    np.testing.assert_array_equal(out, ref.leaky_relu(x, 0.2))
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=IDS)
+@SETTINGS
+@given(shape=cl_shapes, seed=st.integers(0, 2**31), gy_layout=st.sampled_from(["cl", "c"]))
+def test_batch_norm_channels_last_matches_the_reference(dtype, shape, seed, gy_layout):
+    """Batch norm on channels-last x (the (N*H*W, C) matrix): the reference's values, the
+    result channels-last; gy in either layout."""
+    x, gamma, beta, gy = bn_inputs(shape, dtype, seed)
+    xc = channels_last(x)
+    gyc = channels_last(gy) if gy_layout == "cl" else gy
+    y, mean, var = nb.batch_norm_forward(xc, gamma, beta, 1e-5)
+    gx, ggamma, gbeta = nb.batch_norm_backward(xc, gamma, gyc, 1e-5)
+    assert is_channels_last(y) and is_channels_last(gx)
+    tol = dict(rtol=2e-5, atol=2e-5) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-10)
+    for got, want in zip((y, mean, var, gx, ggamma, gbeta),
+                         (*ref.batch_norm_forward(x, gamma, beta, 1e-5),
+                          *ref.batch_norm_backward(x, gamma, gy, 1e-5))):
+        np.testing.assert_allclose(got, want, **tol)
+    for got, want in zip(nb.batch_norm_stats(xc), ref.batch_norm_stats(x)):
+        np.testing.assert_allclose(got, want, **tol)
 
 
 def test_leaky_relu_errors():
