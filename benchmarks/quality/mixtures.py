@@ -26,7 +26,7 @@ import numpy as np
 from scratchgan.gan.config import TrainConfig
 from scratchgan.gan.evaluate import MIXTURES
 from scratchgan.gan.metrics import mode_statistics
-from scratchgan.gan.trainer import Trainer
+from scratchgan.gan.build import build_trainer
 
 #: TrainConfig values per loss, beyond the shared ones (batch 100, no EMA, linear
 #: learning-rate decay over the second half of the steps)
@@ -47,12 +47,12 @@ def run_one(job: tuple[str, str, int, int]) -> dict:
     with tempfile.TemporaryDirectory() as out:
         config = TrainConfig(dataset=dataset, loss=loss, seed=seed, steps=steps, out=out,
                              **SHARED, **RECIPES[loss])
-        trainer = Trainer(config)
+        trainer = build_trainer(config)
         start = time.perf_counter()
         for _ in range(steps):
             trainer.train_step()
         seconds = time.perf_counter() - start
-        z = np.random.default_rng([seed, 99]).standard_normal((N_SAMPLES, trainer.nz))
+        z = np.random.default_rng([seed, 99]).standard_normal((N_SAMPLES, trainer.task.nz))
         stats = mode_statistics(trainer.generate(z.astype(np.float32)), *MIXTURES[dataset])
     return {"dataset": dataset, "loss": loss, "seed": seed, "steps": steps,
             "modes": stats.modes_captured, "num_modes": stats.num_modes,

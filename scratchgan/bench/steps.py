@@ -29,7 +29,6 @@ from __future__ import annotations
 import os
 import tempfile
 from typing import Any, Callable
-from unittest import mock
 
 import numpy as np
 
@@ -44,21 +43,18 @@ def ours_step(section: str, batch: int, backend: str, seed: int = 0,
     the GPU (``device="cuda"``, backend "cuda"), its data set one fixed random batch (the
     trainer's loader still draws every batch from it)."""
     from scratchgan.data import Dataset
-    from scratchgan.gan import trainer as trainer_module
+    from scratchgan.gan.build import build_trainer
     from scratchgan.gan.config import TrainConfig
     real = np.random.default_rng(seed + 1).standard_normal((batch, 1, 28, 28)).astype(np.float32)
-
-    def fixed_batch(name: str, *args: Any, **kwargs: Any) -> Any:
-        return Dataset(name="random batch", data=real, labels=None, num_classes=0, kind="image")
+    fixed_batch = Dataset(name="random batch", data=real, labels=None, num_classes=0, kind="image")
     config = TrainConfig(dataset="digits", model="dcgan", loss=LOSS_OF_SECTION[section],
                          batch_size=batch, lr_g=2e-4, lr_d=2e-4, beta1=0.5, beta2=0.999,
                          n_critic=1, ema=0.0, progress=False, seed=seed, device=device,
                          kernels=backend if device == "cpu" else "default",
                          log_every=10 ** 9, steps=10 ** 9,   # no metric read inside the timing
                          out=os.path.join(tempfile.gettempdir(), "scratchgan-bench-unused"))
-    with mock.patch.object(trainer_module, "load_dataset", fixed_batch):
-        trainer = trainer_module.Trainer(config)  # writes nothing: only Run touches ``out``
-    return trainer.train_step
+    # writes nothing (only Run touches ``out``); train_step applies the kernel backend itself
+    return build_trainer(config, dataset=fixed_batch).train_step
 
 
 def torch_models(torch: Any, batchnorm_in_d: bool = True) -> tuple[Any, Any]:

@@ -106,3 +106,28 @@ def prune(folder: str | Path, keep: int) -> None:
     """Delete all but the newest ``keep`` checkpoints."""
     for _, path in list_checkpoints(folder)[:-keep]:
         path.unlink(missing_ok=True)
+
+
+class Checkpoints:
+    """A run's checkpoint folder: ``ckpt-<step>.npz`` files, the newest ``keep`` kept."""
+
+    def __init__(self, folder: str | Path, keep: int) -> None:
+        if isinstance(keep, bool) or not isinstance(keep, int) or keep < 1:
+            raise ValueError(f"Checkpoints: keep must be a positive int, got {keep!r}")
+        self.folder, self.keep = Path(folder), keep
+
+    def save(self, step: int, state: dict[str, Any]) -> Path:
+        """Write the checkpoint of ``step``, then delete all but the newest ``keep``."""
+        path = save(checkpoint_path(self.folder, step), state)
+        prune(self.folder, self.keep)
+        return path
+
+    def latest(self) -> Path | None:
+        """The newest checkpoint, or None when the folder holds none."""
+        found = list_checkpoints(self.folder)
+        return found[-1][1] if found else None
+
+    def describe_latest(self) -> str:
+        """What a stopped run keeps, in words: "the last good checkpoint is <path>"."""
+        latest = self.latest()
+        return f"the last good checkpoint is {latest}" if latest else "no checkpoint was written yet"

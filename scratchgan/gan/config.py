@@ -73,6 +73,8 @@ class TrainConfig:
     kernels: str = field(default="default", metadata=_opt(
         "CPU kernel backend: numba, numpy (the reference), or default"))
     device: str = field(default="cpu", metadata=_opt("cpu or cuda", ("cpu", "cuda")))
+    tf32: bool = field(default=False, metadata=_opt(
+        "on the GPU, let float32 matrix products round to TF32 (faster, about 3 digits)"))
     progress: bool = field(default=True, metadata=_opt("show a progress bar"))
 
     def __post_init__(self) -> None:
@@ -110,6 +112,11 @@ _TYPES = {"str": str, "int": int, "float": float, "bool": bool}  # the annotatio
 
 class ConfigError(ValueError):
     """A configuration key or value is wrong; the message names it."""
+
+
+#: config keys that must agree between a checkpoint and the run resuming it
+RESUME_KEYS = ("dataset", "model", "loss", "conditional", "g_conditioning", "d_conditioning",
+               "spectral_norm", "nz", "optimizer", "ema", "seed", "batch_size")
 
 
 def known_keys() -> list[str]:

@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -23,16 +22,16 @@ from typing import Any
 from tqdm import tqdm
 
 from scratchgan import viz
-from scratchgan.gan import checkpoint
+from scratchgan.gan.build import build_trainer
 from scratchgan.gan.config import TrainConfig
 from scratchgan.gan.evaluate import MIXTURES, ImageReference, evaluate_generator, image_reference
 from scratchgan.gan.trainer import Trainer, layer_grad_norms
+from scratchgan.io import atomic_write
 
 
-def _write_text_atomically(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+def _write_text(path: Path, text: str) -> None:
+    with atomic_write(path, "w") as fh:
+        fh.write(text)
 
 
 def read_metrics(path: Path, up_to_step: int | None = None) -> list[dict[str, Any]]:
@@ -42,36 +41,30 @@ def read_metrics(path: Path, up_to_step: int | None = None) -> list[dict[str, An
     return [r for r in records if up_to_step is None or r["step"] <= up_to_step]
 
 
-def save_samples(trainer: Trainer, path: Path, title: str) -> None:
-    samples = trainer.generate(trainer.fixed_z, trainer.fixed_labels)
-    if trainer.dataset.kind == "image":
-        viz.save_image_grid(samples, path, nrow=10, title=title)
-    else:
-        viz.plot_points(samples, path, centres=trainer.dataset.centres, title=title)
-
-
 class Run:
-    """Drives a Trainer for ``config.steps`` steps and keeps its folder up to date."""
+    """Drives a Trainer for ``config.steps`` steps and keeps its folder up to date; the
+    trainer is built from ``config`` unless one is given (built from objects)."""
 
-    def __init__(self, config: TrainConfig, resume: bool = False) -> None:
-        self.trainer = Trainer(config)
+    def __init__(self, config: TrainConfig, resume: bool = False,
+                 trainer: Trainer | None = None) -> None:
+        self.trainer = trainer if trainer is not None else build_trainer(config)
         self.folder = Path(config.out)
-        has_checkpoints = bool(checkpoint.list_checkpoints(self.trainer.checkpoint_folder))
+        has_checkpoints = self.trainer.checkpoints.latest() is not None
         if has_checkpoints and not resume:
             raise FileExistsError(f"run folder {self.folder} already holds checkpoints: pass "
                                   f"--resume to continue that run, or choose another --out")
         self.resumed = resume and self.trainer.resume()
         self.folder.mkdir(parents=True, exist_ok=True)
         (self.folder / "samples").mkdir(exist_ok=True)
-        _write_text_atomically(self.folder / "config.toml", config.to_toml())
+        _write_text(self.folder / "config.toml", config.to_toml())
         self.metrics_path = self.folder / "metrics.jsonl"
         self.eval_path = self.folder / "eval.jsonl"
         # records after the resumed step belong to a lost future: drop them
         kept = self.trainer.step if self.resumed else 0
         self.records = read_metrics(self.metrics_path, kept)
-        _write_text_atomically(self.metrics_path, "".join(json.dumps(r) + "\n" for r in self.records))
+        _write_text(self.metrics_path, "".join(json.dumps(r) + "\n" for r in self.records))
         if config.eval_every or self.eval_path.exists():
-            _write_text_atomically(self.eval_path, "".join(
+            _write_text(self.eval_path, "".join(
                 json.dumps(r) + "\n" for r in read_metrics(self.eval_path, kept)))
         self._reference = self._eval_reference() if config.eval_every else None
 
@@ -79,7 +72,7 @@ class Run:
         """What ``eval_every`` needs, checked before training starts: the classifier and
         test-set features for an image dataset, nothing for a mixture."""
         t, c = self.trainer, self.trainer.config
-        if t.dataset.kind == "image":
+        if t.task.dataset.kind == "image":
             return image_reference(c.dataset, c.data_dir or None)
         if c.dataset not in MIXTURES:
             raise ValueError(f"config key 'eval_every': dataset {c.dataset!r} has no metrics "
@@ -91,7 +84,8 @@ class Run:
         result to eval.jsonl."""
         t, c = self.trainer, self.trainer.config
         result = {"step": t.step, **evaluate_generator(
-            t.generate, c.dataset, c.eval_n, t.nz, t.num_classes, reference=self._reference)}
+            t.generate, c.dataset, c.eval_n, t.task.nz, t.task.num_classes,
+            reference=self._reference)}
         with open(self.eval_path, "a") as fh:
             fh.write(json.dumps(result) + "\n")
         return result
@@ -104,7 +98,15 @@ class Run:
         with open(self.metrics_path, "a") as fh:
             fh.write(json.dumps(record) + "\n")
 
+    def save_samples(self, path: Path, title: str) -> None:
+        self.trainer.task.save_samples(self.trainer.generate, path, title)
+
     def run(self) -> Trainer:
+        """Train to ``config.steps`` inside the trainer's scope (its process-wide switches)."""
+        with self.trainer.scope():
+            return self._run()
+
+    def _run(self) -> Trainer:
         t, c = self.trainer, self.trainer.config
         bar = tqdm(total=c.steps, initial=t.step, disable=not c.progress, unit="step",
                    dynamic_ncols=True)
@@ -120,8 +122,8 @@ class Run:
                     bar.set_postfix(loss_d=f"{record['loss_d']:.3f}", loss_g=f"{record['loss_g']:.3f}",
                                     d_real=f"{record['d_real']:.2f}", d_fake=f"{record['d_fake']:.2f}")
                 if t.step % c.sample_every == 0 or last:
-                    save_samples(t, self.folder / "samples" / f"step-{t.step:07d}.png",
-                                 f"{c.dataset}, step {t.step}")
+                    self.save_samples(self.folder / "samples" / f"step-{t.step:07d}.png",
+                                      f"{c.dataset}, step {t.step}")
                 if c.eval_every and (t.step % c.eval_every == 0 or last):
                     self.evaluate()
                 if t.step % c.checkpoint_every == 0 or last:
@@ -130,7 +132,7 @@ class Run:
         finally:
             bar.close()
             self.write_plots()
-        save_samples(t, self.folder / "final_grid.png", f"{c.dataset}, {c.loss}, step {t.step}")
+        self.save_samples(self.folder / "final_grid.png", f"{c.dataset}, {c.loss}, step {t.step}")
         return t
 
     def write_plots(self) -> None:

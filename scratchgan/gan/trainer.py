@@ -1,67 +1,50 @@
-"""The GAN training loop: alternating D and G updates, n_critic, TTUR learning
-rates, an EMA of G's weights, exact resume, and a run folder worth opening.
+"""The GAN training loop: alternating D and G updates, n_critic, TTUR learning rates,
+exact resume. The trainer is given built objects (``scratchgan.gan.build.build_trainer``
+makes them from a TrainConfig) and asks none of them what it is:
 
 One step (one generator update):
     repeat n_critic times:
-        x, y <- next real batch;  fake <- G(z, y) without a graph
-        L_D = d_loss(D(x, y), D(fake, y)) [+ lambda GP] [+ gamma/2 R1];  Adam step on D
-        (WGAN: clip D's weights to [-c, c])
-    fake <- G(z', y);  L_G = g_loss(D(fake, y));  Adam step on G (D's weights frozen)
-    G_ema <- d G_ema + (1 - d) G, d = min(ema, (1 + t) / (10 + t))  (warm-up)
-Before G_ema samples or is saved, its batch-norm statistics are estimated for its own
-weights from a few batches of noise (G's belong to G's weights).
+        batch <- task.place(next real batch)
+        L_D, metrics <- task.d_loss(G, D, loss, batch, rng);  optimiser step on D
+        loss.constrain(D)                                (WGAN: clip D's weights)
+    L_G, metrics <- task.g_loss(G, D, loss, batch, rng)  (D's weights frozen);  step on G
+    ema.update(t);  every learning-rate scheduler steps
+Every loss goes through the divergence guard (``gan/guard.py``: NaN/Inf stops training,
+naming the step; on a GPU the check is deferred to log steps, so no step waits for the
+device). The EMA of G and its batch-norm statistics live in ``gan/ema.py``, the
+checkpoint files in ``gan/checkpoint.py``, the run folder in ``gan/run.py``.
 
-Every random draw comes from generators whose states the checkpoints hold (the
-noise generator, the data loader's, the global one), so on CPU a resumed run
-reproduces the losses of an uninterrupted one exactly.
+Every random draw comes from generators whose states the checkpoints hold (the noise
+generator, the data loader's, the global one), and the learning rates are a function of
+the step, so on CPU a resumed run reproduces the losses of an uninterrupted one exactly.
 
-Devices (``device = "cuda"``): the models are built and initialised on the host, then
-moved to the GPU with ``Module.to``; every random number (noise, labels, the WGAN-GP
-interpolation weights, initial weights) is still drawn on the host from the same
-generators, so a GPU run draws exactly the numbers of a CPU run with the same seed. Each
-real batch and each noise draw is copied to the GPU once, as it is drawn (labels stay on
-the host; the layers that take them copy them). Nothing inside a step waits for the GPU:
-the losses and mean D outputs stay device scalars until a log step (``log_every``, the
-last step) or a checkpoint, where the pending values of all steps since the last one come
-back in one copy and are checked for NaN/Inf in step order (the error names the first bad
-step; checkpoints are only written after that check, so the last one kept is good).
-Other host reads: the gradient norms (one copy per model, at log steps), the sample grids
-and checkpoints (at their steps), and an ``Embedding``'s label range check when it is
-given device labels (the trainer gives host labels).
+Every call that computes (``train_step``, ``generate``, ``sampler``, ``save_checkpoint``)
+runs inside :meth:`Trainer.scope`, which applies the run's process-wide switches (kernel
+backend, TF32) and restores them after; ``Run`` enters it once around the whole loop.
 """
 from __future__ import annotations
 
 import contextlib
-import math
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-import scratchgan_kernels
 from scratchgan import nn, optim
 from scratchgan import random as sg_random
-from scratchgan.autograd import Tensor
-from scratchgan.backend import cuda_module, get_array_module, to_device, to_numpy
-from scratchgan.config import Config, no_grad
-from scratchgan.data import DataLoader, load_dataset
+from scratchgan.backend import get_array_module, to_numpy
+from scratchgan.config import no_grad
+from scratchgan.data import DataLoader
 from scratchgan.gan import checkpoint
-from scratchgan.gan.config import TrainConfig
-from scratchgan.gan.losses import LOSSES, d_loss_bce, gradient_penalty, r1_penalty
-from scratchgan.gan.models import build_models
+from scratchgan.gan.config import RESUME_KEYS, TrainConfig
+from scratchgan.gan.ema import EMA
+from scratchgan.gan.guard import DivergenceGuard, TrainingDiverged
+from scratchgan.gan.losses import GANLoss
+from scratchgan.gan.settings import RunSettings
+from scratchgan.gan.tasks import Task
+from scratchgan.optim.lr_scheduler import LRScheduler
 
-#: batches of noise that estimate the EMA generator's batch-norm statistics
-EMA_STATISTICS_BATCHES = 10
-#: on the GPU, the most metric values kept on the device before a host copy and NaN check
-MAX_PENDING_METRICS = 4096
-
-#: config keys that must agree between a checkpoint and the run resuming it
-RESUME_KEYS = ("dataset", "model", "loss", "conditional", "g_conditioning", "d_conditioning",
-               "spectral_norm", "nz", "optimizer", "ema", "seed", "batch_size")
-
-
-class TrainingDiverged(RuntimeError):
-    """A loss became NaN or infinite; the message names the step and the loss."""
+__all__ = ["Trainer", "TrainingDiverged", "frozen", "layer_grad_norms"]
 
 
 @contextlib.contextmanager
@@ -91,215 +74,88 @@ def layer_grad_norms(module: nn.Module, prefix: str) -> dict[str, float]:
 
 
 class Trainer:
-    """Builds data, models and optimizers from a TrainConfig and runs the loop."""
+    """The step loop over built objects.
 
-    def __init__(self, config: TrainConfig) -> None:
-        self.config = c = config
-        self.device = c.device
-        if c.device == "cuda":
-            cuda_module()        # DeviceUnavailable, naming what is missing: CuPy or a GPU
-        # on the GPU, metrics stay on the device until a log step (see the module docstring)
-        self._defer_metrics = c.device == "cuda"
-        self._pending: list[tuple[int, str, Any]] = []
-        if c.kernels != "default":
-            if c.kernels == "cuda":
-                raise ValueError("config key 'kernels': 'cuda' is not a CPU kernel backend; "
-                                 "train on the GPU with device = 'cuda' (--device cuda)")
-            if c.kernels not in scratchgan_kernels.available_backends():
-                raise ValueError(f"config key 'kernels': backend {c.kernels!r} is not available "
-                                 f"here; available: {', '.join(scratchgan_kernels.available_backends())}")
-            Config.cpu_kernels = c.kernels
-        sg_random.manual_seed(c.seed)
-        self.dataset = load_dataset(c.dataset, seed=c.seed, data_dir=c.data_dir or None)
-        if c.conditional and self.dataset.labels is None:
-            raise ValueError(f"config key 'conditional': dataset {c.dataset!r} has no labels")
-        self.model_name = c.model if c.model != "auto" else (
-            "dcgan" if self.dataset.kind == "image" else "mlp")
-        self.num_classes = self.dataset.num_classes if c.conditional else 0
-        self.G, self.D = self._build()
-        self.nz = self.G.nz
-        self.G_ema, self._ema_statistics_step = None, None
-        if c.ema > 0:
-            self.G_ema = self._build()[0]
-            self.G_ema.load_state_dict(self.G.state_dict())
-        self.opt_g, self.opt_d = self._optimizer(self.G, c.lr_g), self._optimizer(self.D, c.lr_d)
-        self.loader = DataLoader(self.dataset, c.batch_size, shuffle=True, drop_last=True, seed=c.seed)
-        self.batches = self.loader.batches()
-        self.noise_rng = np.random.default_rng([c.seed, 1])
-        fixed = np.random.default_rng([c.seed, 2])
-        n_fixed = 100 if self.dataset.kind == "image" else 2500
-        self.fixed_z = fixed.standard_normal((n_fixed, self.nz)).astype(np.float32)
-        self.fixed_labels = (np.repeat(np.arange(self.num_classes), -(-n_fixed // self.num_classes))[:n_fixed]
-                             if self.num_classes else None)
-        self.loss = LOSSES[c.loss]
+    data:        the real batches (a DataLoader; its position is checkpointed)
+    G, D:        the generator and the discriminator, on the run's device
+    opt_g/opt_d: their optimisers; ``schedulers`` set their learning rates per step
+    loss:        a GANLoss (terms, penalties, clipping, how D's output reads)
+    task:        what one update computes (``scratchgan.gan.tasks``)
+    config:      the numbers of the loop (n_critic, steps, log_every, seed), and what a
+                 checkpoint must agree with to resume this run (``RESUME_KEYS``)
+    checkpoints: the checkpoint folder;  guard: the NaN/Inf check
+    ema:         the EMA of G's weights, or None
+    metadata:    what a checkpoint records to rebuild G alone (model, data_shape,
+                 num_classes: ``scratchgan sample`` reads them)
+    settings:    the process-wide switches applied while the trainer computes
+    """
+
+    def __init__(self, *, data: DataLoader, G: nn.Module, D: nn.Module,
+                 opt_g: optim.Optimizer, opt_d: optim.Optimizer, loss: GANLoss, task: Task,
+                 config: TrainConfig, checkpoints: checkpoint.Checkpoints,
+                 guard: DivergenceGuard, ema: EMA | None = None,
+                 schedulers: Sequence[LRScheduler] = (), metadata: dict[str, Any] | None = None,
+                 settings: RunSettings = RunSettings()) -> None:
+        self.data, self.G, self.D, self.opt_g, self.opt_d = data, G, D, opt_g, opt_d
+        self.loss, self.task, self.config = loss, task, config
+        self.checkpoints, self.guard, self.ema = checkpoints, guard, ema
+        self.schedulers, self.metadata = list(schedulers), dict(metadata or {})
+        self.settings = settings
+        self.batches = data.batches()
+        self.noise_rng = np.random.default_rng([config.seed, 1])
         self.step = 0
-        self.folder = Path(c.out)
-        self.checkpoint_folder = self.folder / "checkpoints"
 
-    # -- construction --------------------------------------------------------
-    def _build(self) -> tuple[nn.Module, nn.Module]:
-        c = self.config
-        G, D = build_models(self.model_name, self.dataset.data.shape[1:], self.num_classes,
-                            nz=c.nz or None, batchnorm_in_d=c.loss != "wgan-gp" and not c.r1_weight,
-                            spectral_norm=c.spectral_norm, g_conditioning=c.g_conditioning,
-                            d_conditioning=c.d_conditioning)
-        if self.model_name == "dcgan":
-            G.apply(nn.init.dcgan_init)
-            D.apply(nn.init.dcgan_init)
-        return G.to(c.device), D.to(c.device)   # initialised on the host, then moved
-
-    def _optimizer(self, module: nn.Module, lr: float) -> optim.Optimizer:
-        c = self.config
-        if c.optimizer == "rmsprop":
-            return optim.RMSprop(module.parameters(), lr=lr)
-        return optim.Adam(module.parameters(), lr=lr, betas=(c.beta1, c.beta2))
+    def scope(self) -> contextlib.AbstractContextManager:
+        """The run's process-wide switches, applied inside the block, restored after."""
+        return self.settings.applied()
 
     # -- one step ------------------------------------------------------------
-    def _to_device(self, a: Any) -> Any:
-        """A host array on the run's device (one copy to the GPU; itself on CPU)."""
-        return a if self.device == "cpu" else to_device(a, self.device)
-
-    def _noise(self, n: int) -> Any:
-        """n noise vectors, drawn on the host, on the run's device."""
-        return self._to_device(self.noise_rng.standard_normal((n, self.nz)).astype(np.float32))
-
-    def _next_batch(self) -> tuple[Any, np.ndarray | None]:
-        """(images on the run's device, host labels or None)."""
-        batch = next(self.batches)
-        return self._to_device(batch[0]), (batch[1] if self.num_classes else None)
-
-    def _diverged(self, step: int, name: str, v: float) -> None:
-        last = checkpoint.list_checkpoints(self.checkpoint_folder)
-        kept = f"the last good checkpoint is {last[-1][1]}" if last else "no checkpoint was written yet"
-        raise TrainingDiverged(f"step {step}: {name} is {v}; training stopped ({kept})")
-
-    def _check_finite(self, name: str, value: Tensor) -> Any:
-        """The loss as a float, checked for NaN/Inf; on the GPU the device scalar, queued for
-        the check at the next log step (no host sync inside the step)."""
-        if self._defer_metrics:
-            self._pending.append((self.step + 1, name, value.data))
-            return value.data
-        v = value.item()
-        if not math.isfinite(v):
-            self._diverged(self.step + 1, name, v)
-        return v
-
-    def sync_metrics(self, record: dict[str, Any] | None = None) -> dict[str, Any] | None:
-        """Bring the metrics kept on the device to the host in one copy: check every pending
-        loss for NaN/Inf in step order (TrainingDiverged names the first bad step), and
-        return ``record`` with its values as floats. Nothing to do on CPU."""
-        keys = list(record) if record is not None else []
-        values = [v for _, _, v in self._pending] + [record[k] for k in keys]
-        if not values:
-            return record
-        xp = get_array_module(*values)
-        host = to_numpy(xp.stack([xp.asarray(v).reshape(()).astype(xp.float64) for v in values]))
-        pending, self._pending = self._pending, []
-        for (step, name, _), v in zip(pending, host):
-            if not math.isfinite(v):
-                self._diverged(step, name, float(v))
-        return {k: float(v) for k, v in zip(keys, host[len(pending):])} \
-            if record is not None else None
-
-    def _d_step(self) -> dict[str, float]:
-        c = self.config
-        x, y = self._next_batch()
-        with no_grad():
-            fake = self.G(self._noise(len(x)), y).data
-        real_out, fake_out = self.D(x, y), self.D(fake, y)
-        if self.loss.d_loss is d_loss_bce:
-            loss_d = d_loss_bce(real_out, fake_out, real_label=1.0 - c.label_smoothing)
-        else:
-            loss_d = self.loss.d_loss(real_out, fake_out)
-        if c.loss == "wgan-gp":
-            loss_d = loss_d + c.gp_weight * gradient_penalty(lambda t: self.D(t, y), x, fake,
-                                                             self.noise_rng)
-        if c.r1_weight:
-            loss_d = loss_d + 0.5 * c.r1_weight * r1_penalty(lambda t: self.D(t, y), x)
-        value = self._check_finite("loss_d", loss_d)
-        self.D.zero_grad()
-        loss_d.backward()
-        self.opt_d.step()
-        if c.loss == "wgan":
-            for p in self.D.parameters():
-                get_array_module(p.data).clip(p.data, -c.clip, c.clip, out=p.data)
-        return {"loss_d": value, "d_real": self._report(real_out), "d_fake": self._report(fake_out)}
-
-    def _report(self, out: Tensor) -> Any:
-        """mean D(x): the probability sigmoid(logit) for BCE losses, else the raw score (a
-        float; on the GPU a device scalar until the next log step)."""
-        v = out.data.astype(np.float64)
-        xp = get_array_module(v)
-        m = xp.mean(0.5 * (1 + xp.tanh(0.5 * v))) if self.loss.logits_are_probabilities \
-            else xp.mean(v)
-        return m if self._defer_metrics else float(m)
-
-    def _g_step(self, y: np.ndarray | None) -> float:
-        with frozen(self.D):
-            fake_out = self.D(self.G(self._noise(self.config.batch_size), y), y)
-            loss_g = self.loss.g_loss(fake_out)
-        value = self._check_finite("loss_g", loss_g)
-        self.G.zero_grad()
-        loss_g.backward()
-        self.opt_g.step()
-        return value
-
-    def _update_ema(self) -> None:
-        """G_ema <- d G_ema + (1 - d) G with d = min(ema, (1 + t) / (10 + t)) at step t: the
-        warm-up keeps the average from being dominated by the initial weights early on."""
-        decay = min(self.config.ema, (1 + self.step) / (10 + self.step))
-        ema_state = dict(self.G_ema.named_parameters())
-        for name, p in self.G.named_parameters():
-            e = ema_state[name].data
-            e *= decay
-            e += (1 - decay) * p.data
-
-    def _set_learning_rates(self) -> None:
-        """``lr_decay = "linear"``: lr(t) = lr for t < T/2, then lr (T - t) / (T - T/2), which
-        reaches 0 at the last step T. Computed from the step alone, so a resumed run gets
-        the same rates without any scheduler state in the checkpoint."""
-        c = self.config
-        if c.lr_decay == "none":
-            return
-        half = c.steps // 2
-        factor = 1.0 if self.step < half else (c.steps - self.step) / (c.steps - half)
-        for opt, lr in ((self.opt_g, c.lr_g), (self.opt_d, c.lr_d)):
-            for group in opt.param_groups:
-                group["lr"] = lr * factor
+    def _metrics(self, metrics: dict[str, Any]) -> dict[str, Any]:
+        return {name: self.guard.metric(v) for name, v in metrics.items()}
 
     def train_step(self) -> dict[str, Any]:
         """One generator update (after n_critic discriminator updates); returns the metrics:
         floats, except on the GPU between log steps, where they are device scalars
-        (``float(v)`` reads one; ``sync_metrics`` reads and checks all)."""
-        self._set_learning_rates()
-        for _ in range(self.config.n_critic):
-            record = self._d_step()
-        y = (self.noise_rng.integers(0, self.num_classes, self.config.batch_size)
-             if self.num_classes else None)
-        record["loss_g"] = self._g_step(y)
-        if self.G_ema is not None:
-            self._update_ema()
-        self.step += 1
-        if self._defer_metrics:
-            c = self.config
-            if (self.step % c.log_every == 0 or self.step >= c.steps
-                    or len(self._pending) >= MAX_PENDING_METRICS):
-                record = self.sync_metrics(record)
+        (``float(v)`` reads one; ``guard.sync`` reads and checks all)."""
+        c, t = self.config, self.step + 1
+        with self.scope():
+            for _ in range(c.n_critic):
+                batch = self.task.place(next(self.batches))
+                loss_d, metrics = self.task.d_loss(self.G, self.D, self.loss, batch, self.noise_rng)
+                record = {"loss_d": self.guard.check(t, "loss_d", loss_d), **self._metrics(metrics)}
+                self.D.zero_grad()
+                loss_d.backward()
+                self.opt_d.step()
+                self.loss.constrain(self.D)
+            with frozen(self.D):
+                loss_g, metrics = self.task.g_loss(self.G, self.D, self.loss, batch, self.noise_rng)
+            record.update(loss_g=self.guard.check(t, "loss_g", loss_g), **self._metrics(metrics))
+            self.G.zero_grad()
+            loss_g.backward()
+            self.opt_g.step()
+            if self.ema is not None:
+                self.ema.update(self.step)
+            self.step = t
+            for scheduler in self.schedulers:
+                scheduler.step()
+            if self.guard.defer and (t % c.log_every == 0 or t >= c.steps or self.guard.full):
+                record = self.guard.sync(record)
         return record
 
     # -- state ---------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
-        state = {"step": self.step, "config": self.config.to_dict(), "model": self.model_name,
-                 "data_shape": list(self.dataset.data.shape[1:]), "num_classes": self.num_classes,
-                 "G": dict(self.G.state_dict()), "D": dict(self.D.state_dict()),
-                 "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
-                 "noise_rng": self.noise_rng.bit_generator.state,
-                 "global_rng": sg_random.get_state(), "loader": self.loader.state_dict()}
-        if self.G_ema is not None:
-            state["G_ema"] = dict(self.sampler().state_dict())
+        with self.scope():
+            state = {"step": self.step, "config": self.config.to_dict(), **self.metadata,
+                     "G": dict(self.G.state_dict()), "D": dict(self.D.state_dict()),
+                     "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
+                     "noise_rng": self.noise_rng.bit_generator.state,
+                     "global_rng": sg_random.get_state(), "loader": self.data.state_dict()}
+            if self.ema is not None:
+                state["G_ema"] = self.ema.state_dict(self.step)
         return state
 
     def load_state_dict(self, state: dict[str, Any], source: str = "checkpoint") -> None:
+        """Continue from ``state`` (a checkpoint of a run with the same RESUME_KEYS)."""
         saved = state.get("config", {})
         differ = [k for k in RESUME_KEYS if saved.get(k) != getattr(self.config, k)]
         if differ:
@@ -309,32 +165,30 @@ class Trainer:
         try:
             self.G.load_state_dict(state["G"])
             self.D.load_state_dict(state["D"])
-            if self.G_ema is not None:
-                self.G_ema.load_state_dict(state["G_ema"])
+            if self.ema is not None:
+                self.ema.load_state_dict(state["G_ema"])
             self.opt_g.load_state_dict(state["opt_g"])
             self.opt_d.load_state_dict(state["opt_d"])
-            self.loader.load_state_dict(state["loader"])
+            self.data.load_state_dict(state["loader"])
         except (KeyError, ValueError) as e:
             raise checkpoint.CheckpointError(f"{source} does not fit this run: {e}") from None
-        self.batches = self.loader.batches()
+        self.batches = self.data.batches()
         self.noise_rng.bit_generator.state = state["noise_rng"]
         sg_random.set_state(state["global_rng"])
         self.step = int(state["step"])
-        self._ema_statistics_step = None
+        for scheduler in self.schedulers:      # the rates are a function of the step alone
+            scheduler.load_state_dict({"last_epoch": self.step, "base_lrs": scheduler.base_lrs})
 
     def save_checkpoint(self) -> Path:
-        self.sync_metrics()   # on the GPU: never write a checkpoint past an unchecked loss
-        path = checkpoint.save(checkpoint.checkpoint_path(self.checkpoint_folder, self.step),
-                               self.state_dict())
-        checkpoint.prune(self.checkpoint_folder, self.config.keep_checkpoints)
-        return path
+        """Write this step's checkpoint, after the guard has checked every loss so far."""
+        self.guard.sync()   # on the GPU: never write a checkpoint past an unchecked loss
+        return self.checkpoints.save(self.step, self.state_dict())
 
     def resume(self) -> bool:
         """Load the newest checkpoint of the run folder; False if there is none."""
-        found = checkpoint.list_checkpoints(self.checkpoint_folder)
-        if not found:
+        path = self.checkpoints.latest()
+        if path is None:
             return False
-        path = found[-1][1]
         self.load_state_dict(checkpoint.load(path), source=str(path))
         return True
 
@@ -342,33 +196,19 @@ class Trainer:
     def sampler(self) -> nn.Module:
         """The generator to sample from: the EMA one when kept, with its batch-norm
         statistics estimated for its own weights at this step."""
-        if self.G_ema is None:
+        if self.ema is None:
             return self.G
-        if self._ema_statistics_step != self.step:
-            self._estimate_ema_statistics()
-        return self.G_ema
+        with self.scope():
+            return self.ema.sampler(self.step)
 
-    def _estimate_ema_statistics(self) -> None:
-        """G's running statistics belong to G's weights, not to their average: estimate
-        G_ema's own from EMA_STATISTICS_BATCHES batches of noise (and labels), drawn from a
-        generator seeded by (seed, step) so that sampling never moves the training's
-        random streams (resume stays exact)."""
-        rng = np.random.default_rng([self.config.seed, 3, self.step])
-        n = self.config.batch_size
-
-        def forward() -> None:
-            z = self._to_device(rng.standard_normal((n, self.nz)).astype(np.float32))
-            self.G_ema(z, rng.integers(0, self.num_classes, n) if self.num_classes else None)
-
-        nn.estimate_batch_norm_statistics(self.G_ema, forward, EMA_STATISTICS_BATCHES)
-        self.G_ema.train()
-        self._ema_statistics_step = self.step
-
-    def generate(self, z: np.ndarray, labels: np.ndarray | None = None) -> np.ndarray:
-        G = self.sampler()
-        G.eval()
-        try:
-            with no_grad():
-                return to_numpy(G(self._to_device(z), labels).data)
-        finally:
-            G.train()
+    def generate(self, *inputs: Any) -> np.ndarray:
+        """The sampling generator's output for host ``inputs`` (for generation: noise z and
+        labels or None), in eval mode, as a host array."""
+        with self.scope():
+            G = self.sampler()
+            G.eval()
+            try:
+                with no_grad():
+                    return to_numpy(G(*self.task.generator_args(*inputs)).data)
+            finally:
+                G.train()

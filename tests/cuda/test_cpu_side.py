@@ -13,7 +13,8 @@ from scratchgan import nn
 from scratchgan.backend import DeviceUnavailable, cuda_module, to_device
 from scratchgan.config import using_config
 from scratchgan.gan.config import TrainConfig
-from scratchgan.gan.trainer import Trainer, TrainingDiverged, layer_grad_norms
+from scratchgan.gan.build import build_trainer
+from scratchgan.gan.trainer import TrainingDiverged, layer_grad_norms
 from scratchgan_kernels import portable
 from scratchgan_kernels.cuda import unavailable_reason
 
@@ -137,13 +138,13 @@ def test_module_to_without_cupy_says_how_to_install(without_cupy):
 
 @needs_no_gpu
 def test_trainer_on_cuda_fails_before_loading_data(tmp_path, monkeypatch):
-    from scratchgan.gan import trainer as trainer_module
+    from scratchgan.gan import build
 
     def no_data(*args, **kwargs):
         raise AssertionError("the device is checked first")
-    monkeypatch.setattr(trainer_module, "load_dataset", no_data)
+    monkeypatch.setattr(build, "load_dataset", no_data)
     with pytest.raises(DeviceUnavailable, match="device 'cuda' is not available"):
-        Trainer(TrainConfig(device="cuda", out=str(tmp_path), progress=False))
+        build_trainer(TrainConfig(device="cuda", out=str(tmp_path), progress=False))
 
 
 @needs_no_gpu
@@ -179,26 +180,26 @@ def test_tf32_is_a_config_key_and_off_by_default():
 def _trainer(tmp_path, **kw):
     config = TrainConfig(dataset="ring8", batch_size=16, steps=50, log_every=3, ema=0.0,
                          progress=False, out=str(tmp_path / "run"), **kw)
-    return Trainer(config)
+    return build_trainer(config)
 
 
 def test_deferred_metrics_come_back_at_log_steps_unchanged(tmp_path):
     eager, deferred = _trainer(tmp_path), _trainer(tmp_path)
-    deferred._defer_metrics = True           # what device="cuda" sets
+    deferred.guard.defer = True              # what device="cuda" sets
     for step in (1, 2, 3):
         want, got = eager.train_step(), deferred.train_step()
         if step < 3:                           # device scalars, no host read
             assert all(type(v) is not float and np.ndim(v) == 0 for v in got.values())
-            assert len(deferred._pending) == 2 * step      # loss_d and loss_g per step
+            assert len(deferred.guard.pending) == 2 * step      # loss_d and loss_g per step
         else:                                  # the log step: one read, floats, checked
             assert all(type(v) is float for v in got.values())
-            assert got == want and deferred._pending == []
-    assert deferred.sync_metrics() is None
+            assert got == want and deferred.guard.pending == []
+    assert deferred.guard.sync() is None
 
 
 def test_deferred_nan_check_names_the_first_bad_step(tmp_path):
     t = _trainer(tmp_path)
-    t._defer_metrics = True
+    t.guard.defer = True
     t.train_step()
     for p in t.D.parameters():
         p.data[...] = np.nan
@@ -210,7 +211,7 @@ def test_deferred_nan_check_names_the_first_bad_step(tmp_path):
 
 def test_no_checkpoint_is_written_past_an_unchecked_nan(tmp_path):
     t = _trainer(tmp_path)
-    t._defer_metrics = True
+    t.guard.defer = True
     for p in t.D.parameters():
         p.data[...] = np.nan
     t.train_step()
@@ -231,4 +232,4 @@ def test_layer_grad_norms_in_float64():
 
 def test_cuda_is_a_device_not_a_cpu_kernel_backend(tmp_path):
     with pytest.raises(ValueError, match="'cuda' is not a CPU kernel backend.*--device cuda"):
-        Trainer(TrainConfig(kernels="cuda", out=str(tmp_path), progress=False))
+        build_trainer(TrainConfig(kernels="cuda", out=str(tmp_path), progress=False))

@@ -15,7 +15,7 @@ from scratchgan.gan.config import TrainConfig
 from scratchgan.gan.losses import d_loss_bce, g_loss_nonsaturating
 from scratchgan.gan.models import build_models
 from scratchgan.gan.run import Run
-from scratchgan.gan.trainer import Trainer
+from scratchgan.gan.build import build_trainer
 
 pytestmark = pytest.mark.gpu
 
@@ -33,15 +33,15 @@ def _config(tmp_path, **kw):
 
 
 def test_a_few_hundred_dcgan_steps(cp, tmp_path):
-    t = Trainer(_config(tmp_path, device="cuda", log_every=50))
+    t = build_trainer(_config(tmp_path, device="cuda", log_every=50))
     assert all(p.device == "cuda" for p in t.G.parameters())
-    before = t.generate(t.fixed_z[:16])
+    before = t.generate(t.task.fixed_z[:16])
     records = [t.train_step() for _ in range(300)]
     logged = [r for i, r in enumerate(records, 1) if i % 50 == 0]
     assert len(logged) == 6
     for r in logged:                                    # log steps: floats, all finite
         assert all(type(v) is float and np.isfinite(v) for v in r.values())
-    after = t.generate(t.fixed_z[:16])
+    after = t.generate(t.task.fixed_z[:16])
     assert isinstance(after, np.ndarray) and after.shape == (16, 1, 28, 28)
     assert np.isfinite(after).all() and np.abs(after - before).mean() > 1e-2  # G learned
     assert 0.0 < logged[-1]["d_real"] < 1.0
@@ -50,8 +50,8 @@ def test_a_few_hundred_dcgan_steps(cp, tmp_path):
 @pytest.mark.parametrize("loss", ["nonsaturating", "wgan-gp"])
 def test_cpu_and_gpu_losses_agree_over_the_first_steps(cp, tmp_path, loss):
     kw = dict(loss=loss, log_every=1, batch_size=32)
-    cpu = Trainer(_config(tmp_path, **kw))
-    gpu = Trainer(_config(tmp_path, device="cuda", **kw))
+    cpu = build_trainer(_config(tmp_path, **kw))
+    gpu = build_trainer(_config(tmp_path, device="cuda", **kw))
     for step in range(5):
         want, got = cpu.train_step(), gpu.train_step()
         for key in want:           # float32 on both; sums in other orders: close, not equal
@@ -94,7 +94,7 @@ def test_gpu_checkpoints_resume_exactly_and_load_on_the_cpu(cp, tmp_path):
     # the checkpoint holds host arrays only: a CPU trainer resumes from it
     path = checkpoint.list_checkpoints(tmp_path / "a" / "run" / "checkpoints")[-1][1]
     state = checkpoint.load(path)
-    cpu = Trainer(_config(tmp_path / "c", steps=6))
+    cpu = build_trainer(_config(tmp_path / "c", steps=6))
     cpu.load_state_dict(state)
     assert cpu.step == 6 and all(p.device == "cpu" for p in cpu.G.parameters())
     np.testing.assert_array_equal(cpu.G.state_dict()["body.0.weight"],
@@ -108,7 +108,7 @@ def test_gpu_checkpoints_resume_exactly_and_load_on_the_cpu(cp, tmp_path):
                                  d_conditioning="concat"),
     dict(dataset="ring8", model="mlp", batch_size=128, ema=0.99)])
 def test_other_losses_and_conditionings_train_on_the_gpu(cp, tmp_path, kw):
-    t = Trainer(_config(tmp_path, device="cuda", log_every=5, **kw))
+    t = build_trainer(_config(tmp_path, device="cuda", log_every=5, **kw))
     for _ in range(5):
         record = t.train_step()
     assert all(type(v) is float and np.isfinite(v) for v in record.values())

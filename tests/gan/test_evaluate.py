@@ -8,7 +8,7 @@ from scratchgan.data import RING8_CENTRES, RING8_STD, load_dataset
 from scratchgan.gan.config import TrainConfig
 from scratchgan.gan.evaluate import (evaluate, evaluate_generator, format_table, generate_samples,
                                      image_reference, write_json_atomically)
-from scratchgan.gan.trainer import Trainer
+from scratchgan.gan.build import build_trainer
 
 IMAGE_KEYS = {"fd", "is_mean", "is_std", "kid_mean", "kid_std", "precision", "recall",
               "classes_covered", "num_classes", "class_histogram", "max_class_share",
@@ -77,7 +77,7 @@ def test_a_collapsed_generator_covers_one_class(digits_reference, real_digits, r
 
 
 def test_evaluate_a_checkpoint(tmp_path):
-    trainer = Trainer(TrainConfig(dataset="ring8", steps=1, batch_size=16, progress=False,
+    trainer = build_trainer(TrainConfig(dataset="ring8", steps=1, batch_size=16, progress=False,
                                   out=str(tmp_path / "run")))
     trainer.train_step()
     path = trainer.save_checkpoint()

@@ -41,6 +41,38 @@ def test_every_named_loss_is_registered():
     assert set(L.LOSSES) == {"minimax", "nonsaturating", "wgan", "wgan-gp", "lsgan", "hinge"}
 
 
+def test_a_loss_is_data_that_says_what_it_needs():
+    options = L.LossOptions(label_smoothing=0.1, gp_weight=5.0, clip=0.02)
+    said = {name: (loss.reads_probabilities, loss.batchnorm_in_d, loss.clip, loss.penalties)
+            for name, loss in ((n, L.make_loss(n, options)) for n in L.LOSSES)}
+    assert said == {"minimax": (True, True, None, ()), "nonsaturating": (True, True, None, ()),
+                    "wgan": (False, True, 0.02, ()),
+                    "wgan-gp": (False, False, None, (L.GradientPenalty(5.0),)),
+                    "lsgan": (False, True, None, ()), "hinge": (False, True, None, ())}
+    r1 = L.make_loss("hinge", L.LossOptions(r1_weight=2.0))
+    assert r1.penalties == (L.R1Penalty(2.0),) and not r1.batchnorm_in_d
+    smoothed = L.make_loss("minimax", options).d_term(sg.Tensor(REAL), sg.Tensor(FAKE))
+    assert smoothed.item() == L.d_loss_bce(sg.Tensor(REAL), sg.Tensor(FAKE), 0.9).item()
+
+
+def test_clipping_and_the_reported_output():
+    from scratchgan import nn
+    layer = nn.Linear(3, 2)
+    layer.weight.data[...] = 5.0
+    L.make_loss("wgan", L.LossOptions(clip=0.5)).constrain(layer)
+    assert np.all(layer.weight.data == 0.5) and np.all(np.abs(layer.bias.data) <= 0.5)
+    L.make_loss("hinge").constrain(layer)                     # no clipping: nothing changes
+    assert np.all(layer.weight.data == 0.5)
+    out = sg.Tensor(np.array([[0.0], [2.0]]))
+    assert L.make_loss("minimax").mean_output(out) == pytest.approx(np.mean(D(out.data)))
+    assert L.make_loss("wgan").mean_output(out) == 1.0
+
+
+def test_an_unknown_loss_is_named():
+    with pytest.raises(ValueError, match="unknown loss 'wgan-x'; known: minimax"):
+        L.make_loss("wgan-x")
+
+
 def linear_critic(w):
     return lambda x: F.matmul(F.flatten(x), w)
 

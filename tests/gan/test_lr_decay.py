@@ -5,7 +5,7 @@ import pytest
 
 from scratchgan.gan.config import ConfigError, TrainConfig
 from scratchgan.gan.run import Run
-from scratchgan.gan.trainer import Trainer
+from scratchgan.gan.build import build_trainer
 
 
 def config(tmp_path, **kw):
@@ -17,18 +17,19 @@ def config(tmp_path, **kw):
 
 
 def test_the_rates_hold_for_half_the_steps_then_fall_linearly_to_zero(tmp_path):
-    t = Trainer(config(tmp_path))
+    t = build_trainer(config(tmp_path))
     seen = []
     for _ in range(10):
-        t.train_step()
         seen.append((t.opt_g.param_groups[0]["lr"], t.opt_d.param_groups[0]["lr"]))
+        t.train_step()
     factors = [1, 1, 1, 1, 1, 1.0, 0.8, 0.6, 0.4, 0.2]  # the rate used at steps 0..9
     assert [g for g, _ in seen] == pytest.approx([1e-3 * f for f in factors])
     assert [d for _, d in seen] == pytest.approx([3e-3 * f for f in factors])
+    assert t.opt_g.param_groups[0]["lr"] == 0.0           # after the last step T: 0
 
 
 def test_no_decay_leaves_the_rates_alone(tmp_path):
-    t = Trainer(config(tmp_path, lr_decay="none"))
+    t = build_trainer(config(tmp_path, lr_decay="none"))
     for _ in range(10):
         t.train_step()
     assert t.opt_g.param_groups[0]["lr"] == 1e-3 and t.opt_d.param_groups[0]["lr"] == 3e-3

@@ -34,7 +34,7 @@ def test_the_evaluation_matches_scoring_the_trainer_directly(tmp_path):
     run = Run(config(tmp_path, steps=3))
     trainer = run.run()
     logged = read(tmp_path / "run" / "eval.jsonl")[-1]
-    direct = evaluate_generator(trainer.generate, "ring8", 200, trainer.nz)
+    direct = evaluate_generator(trainer.generate, "ring8", 200, trainer.task.nz)
     assert logged["high_quality_fraction"] == direct["high_quality_fraction"]
     assert logged["reverse_kl"] == direct["reverse_kl"]
 

@@ -4,11 +4,13 @@ import json
 import numpy as np
 import pytest
 
+from scratchgan.config import Config
 from scratchgan.data import RING8_CENTRES
 from scratchgan.gan import checkpoint
 from scratchgan.gan.config import TrainConfig
 from scratchgan.gan.run import Run
-from scratchgan.gan.trainer import Trainer, TrainingDiverged
+from scratchgan.gan.build import build_trainer
+from scratchgan.gan.trainer import TrainingDiverged
 
 
 def ring_config(tmp_path, **kw):
@@ -24,11 +26,11 @@ def mean_distance_to_nearest_mode(points):
 
 
 def test_short_ring8_run_moves_samples_towards_the_modes(tmp_path):
-    t = Trainer(ring_config(tmp_path, steps=400, lr_g=1e-3, lr_d=1e-3, ema=0.0))
-    before = mean_distance_to_nearest_mode(t.generate(t.fixed_z))
+    t = build_trainer(ring_config(tmp_path, steps=400, lr_g=1e-3, lr_d=1e-3, ema=0.0))
+    before = mean_distance_to_nearest_mode(t.generate(t.task.fixed_z))
     for _ in range(400):
         t.train_step()
-    after = mean_distance_to_nearest_mode(t.generate(t.fixed_z))
+    after = mean_distance_to_nearest_mode(t.generate(t.task.fixed_z))
     assert after < 0.5 * before, (before, after)
 
 
@@ -57,14 +59,14 @@ def test_a_run_folder_with_checkpoints_is_never_overwritten(tmp_path):
 
 
 def test_nan_loss_stops_with_the_step_and_keeps_the_last_good_checkpoint(tmp_path):
-    t = Trainer(ring_config(tmp_path))
+    t = build_trainer(ring_config(tmp_path))
     t.train_step()
     t.train_step()
     good = t.save_checkpoint()
     next(iter(t.D.parameters())).data[...] = np.nan
     with pytest.raises(TrainingDiverged, match=r"step 3: loss_d is nan.*ckpt-0000002.npz"):
         t.train_step()
-    assert checkpoint.list_checkpoints(t.checkpoint_folder) == [(2, good)]
+    assert checkpoint.list_checkpoints(t.checkpoints.folder) == [(2, good)]
     assert checkpoint.load(good)["step"] == 2
 
 
@@ -90,41 +92,36 @@ def test_run_folder_contents(tmp_path):
                                                ("lsgan", False), ("wgan", False),
                                                ("minimax", True)])
 def test_dcgan_steps_on_digits(tmp_path, loss, conditional):
-    t = Trainer(TrainConfig(loss=loss, conditional=conditional, batch_size=8, ema=0.9,
+    t = build_trainer(TrainConfig(loss=loss, conditional=conditional, batch_size=8, ema=0.9,
                             out=str(tmp_path / "run"), progress=False))
     for _ in range(2):
         record = t.train_step()
     assert np.isfinite(record["loss_d"]) and np.isfinite(record["loss_g"])
-    assert t.generate(t.fixed_z[:4], None if t.fixed_labels is None else t.fixed_labels[:4]).shape == (4, 1, 28, 28)
+    assert t.generate(t.task.fixed_z[:4], None if t.task.fixed_labels is None else t.task.fixed_labels[:4]).shape == (4, 1, 28, 28)
 
 
 def test_numba_and_reference_backends_train_alike(tmp_path):
     import scratchgan_kernels
-    from scratchgan.config import Config
     if "numba" not in scratchgan_kernels.available_backends():
         pytest.skip("numba is not installed")
-    default = Config.cpu_kernels
     records = {}
-    try:
-        for backend in ("numba", "numpy"):
-            t = Trainer(TrainConfig(kernels=backend, batch_size=8, ema=0.0,
-                                    out=str(tmp_path / backend), progress=False))
-            records[backend] = [t.train_step() for _ in range(3)]
-    finally:
-        Config.cpu_kernels = default
+    for backend in ("numba", "numpy"):
+        t = build_trainer(TrainConfig(kernels=backend, batch_size=8, ema=0.0,
+                                      out=str(tmp_path / backend), progress=False))
+        records[backend] = [t.train_step() for _ in range(3)]
     for a, b in zip(records["numba"], records["numpy"]):
         for key in ("loss_d", "loss_g", "d_real", "d_fake"):
             assert a[key] == pytest.approx(b[key], rel=2e-3, abs=1e-4), key
 
 
 def test_the_ema_generator_samples_with_statistics_of_its_own_weights(tmp_path):
-    t = Trainer(ring_config(tmp_path, ema=0.9))
+    t = build_trainer(ring_config(tmp_path, ema=0.9))
     for _ in range(5):
         t.train_step()
     G = t.sampler()
-    assert G is t.G_ema
+    assert G is t.ema.average
     rng = np.random.default_rng([t.config.seed, 3, t.step])  # the estimate's noise
-    h = [rng.standard_normal((32, t.nz)).astype(np.float32) @ G.body[0].weight.data.T
+    h = [rng.standard_normal((32, t.task.nz)).astype(np.float32) @ G.body[0].weight.data.T
          + G.body[0].bias.data for _ in range(10)]
     np.testing.assert_allclose(G.body[1].running_mean, np.mean([x.mean(0) for x in h], 0),
                                rtol=1e-4, atol=1e-6)
@@ -132,7 +129,47 @@ def test_the_ema_generator_samples_with_statistics_of_its_own_weights(tmp_path):
 
 
 def test_sampling_between_steps_leaves_training_unchanged(tmp_path):
-    a, b = Trainer(ring_config(tmp_path / "a")), Trainer(ring_config(tmp_path / "b"))
+    a, b = build_trainer(ring_config(tmp_path / "a")), build_trainer(ring_config(tmp_path / "b"))
     for _ in range(4):
-        b.generate(b.fixed_z)
+        b.generate(b.task.fixed_z)
         assert a.train_step() == b.train_step()
+
+
+class RecordingTask:
+    """A task that delegates to another and records the kernel backend and TF32 switch in
+    force while the trainer computes a loss (any object with the Task methods plugs in)."""
+
+    def __init__(self, task):
+        self.task, self.seen = task, set()
+
+    def __getattr__(self, name):
+        return getattr(self.task, name)
+
+    def d_loss(self, *args):
+        self.seen.add((Config.cpu_kernels, Config.allow_tf32))
+        return self.task.d_loss(*args)
+
+
+def test_the_trainer_applies_its_settings_in_a_scope_and_leaves_config_unchanged(tmp_path):
+    before = (Config.cpu_kernels, Config.allow_tf32)
+    t = build_trainer(ring_config(tmp_path, kernels="numpy", tf32=not Config.allow_tf32,
+                                  steps=2, ema=0.9))
+    assert (Config.cpu_kernels, Config.allow_tf32) == before
+    t.task = RecordingTask(t.task)
+    t.train_step()
+    t.generate(t.task.fixed_z[:4])
+    t.save_checkpoint()
+    assert t.task.seen == {("numpy", not before[1])}
+    assert (Config.cpu_kernels, Config.allow_tf32) == before
+    Run(ring_config(tmp_path / "run2", kernels="numpy", steps=2)).run()
+    assert (Config.cpu_kernels, Config.allow_tf32) == before
+
+
+def test_the_trainer_module_asks_no_loss_its_name():
+    import inspect
+    from scratchgan.gan import trainer
+    from scratchgan.gan.losses import LOSSES
+    source = inspect.getsource(trainer)
+    for name in LOSSES:
+        assert f'"{name}"' not in source, name
+    assert "d_loss_bce" not in source and "config.loss" not in source and "c.loss" not in source

@@ -1,0 +1,46 @@
+"""The process-wide switches a run applies while it computes: the CPU kernel backend and
+TF32 on the GPU. They are entered in a scope (``using_config``) around the run and around
+each trainer call that computes, and restored after: building or running a trainer never
+changes ``scratchgan.Config`` behind its user's back. One more switch (a thread count, say)
+is one more field and one more ``enter_context`` in :meth:`RunSettings.applied`."""
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from typing import Iterator
+
+import scratchgan_kernels
+from scratchgan.config import using_config
+from scratchgan.gan.config import TrainConfig
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """cpu_kernels: the kernel backend for NumPy arrays; allow_tf32: TF32 matrix products
+    on the GPU. None leaves a switch as the process has it."""
+    cpu_kernels: str | None = None
+    allow_tf32: bool | None = None
+
+    @classmethod
+    def from_config(cls, config: TrainConfig) -> "RunSettings":
+        """The switches of ``config`` (``kernels``, ``tf32``), the kernel backend checked."""
+        kernels = config.kernels
+        if kernels == "cuda":
+            raise ValueError("config key 'kernels': 'cuda' is not a CPU kernel backend; "
+                             "train on the GPU with device = 'cuda' (--device cuda)")
+        available = scratchgan_kernels.available_backends()
+        if kernels != "default" and kernels not in available:
+            raise ValueError(f"config key 'kernels': backend {kernels!r} is not available "
+                             f"here; available: {', '.join(available)}")
+        return cls(cpu_kernels=None if kernels == "default" else kernels,
+                   allow_tf32=config.tf32)
+
+    @contextlib.contextmanager
+    def applied(self) -> Iterator[None]:
+        """Set the switches inside the block; restore the previous values after."""
+        with contextlib.ExitStack() as stack:
+            if self.cpu_kernels is not None:
+                stack.enter_context(using_config("cpu_kernels", self.cpu_kernels))
+            if self.allow_tf32 is not None:
+                stack.enter_context(using_config("allow_tf32", self.allow_tf32))
+            yield
