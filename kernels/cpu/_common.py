@@ -31,9 +31,11 @@ FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}
 
 
 def njit(*args: Any, **kwargs: Any):
-    """``numba.njit`` with this backend's defaults: ``cache=True, error_model="numpy"``."""
+    """``numba.njit`` with this backend's defaults: ``cache=True, error_model="numpy"`` and
+    ``nogil=True`` (so the chunks of ``parallel.parallel_for`` run at the same time)."""
     kwargs.setdefault("cache", True)
     kwargs.setdefault("error_model", "numpy")
+    kwargs.setdefault("nogil", True)
     return _njit(*args, **kwargs)
 
 

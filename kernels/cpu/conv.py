@@ -7,26 +7,24 @@ Same signatures, semantics, argument checks and messages as the reference
 scatter-adds, direct loops); every large matrix product is one ``np.matmul`` on
 contiguous 2-D arrays, i.e. OpenBLAS (a hand-written Numba GEMM reaches 9-17% of it).
 
-Each op picks one of three layouts from the shapes (``_pick_*``; the thresholds are the
-constants below, measured):
+Each op picks one of four layouts from the shapes and x's layout (``_pick_*``; the
+thresholds are the constants below, measured):
 
 ``rows`` (channels-last, the default for layers with many channels)
-    x is copied to a zero-padded channels-last array (n, H+2PH, W+2PW, C); a receptive
-    field is then KH runs of KW*C contiguous values, copied into a row of the column
-    matrix (n*OH*OW, KH*KW*C). One GEMM with the weight as (OC, KH*KW*C) (transposed
-    by BLAS, not copied) gives the output channels-last (n*OH*OW, OC), transposed to
-    NCHW. The transposed conv runs it backwards: x channels-last (n*H*W, C) @ W
-    (C, KH*KW*OC) gives per input pixel a (KH, KW, OC) patch, scatter-added as KH
-    contiguous runs of KW*OC into a channels-last output, then cropped and transposed
-    to NCHW; the weight gradient is gy channels-last, transposed, times the same column
-    matrix, summed over chunks. All of it runs per chunk of n whole samples (the column
-    matrix about ``CHUNK_ELEMENTS`` values), so the temporaries stay in cache and the
-    workspace stays small, each chunk still one large GEMM.
+    x, channels-last (n, H, W, C) (its own memory when it already is, else copied once),
+    is zero-padded; a receptive field is then KH runs of KW*C contiguous values, copied
+    into a row of the column matrix (n*OH*OW, KH*KW*C). One GEMM with the weight as
+    (OC, KH*KW*C) (transposed by BLAS, not copied) writes the output channels-last
+    (n*OH*OW, OC), straight into the result. The transposed conv runs it backwards: x's
+    pixels (n*H*W, C) @ W (C, KH*KW*OC) gives per input pixel a (KH, KW, OC) patch,
+    scatter-added as KH contiguous runs of KW*OC onto the channels-last output (what lands
+    on the padding is dropped); the weight gradient is gy's pixels, transposed, times the
+    same column matrix.
 ``cols`` (the reference's layout, for few channels: C*KH*KW <= 64, e.g. the C = 1 layer)
     columns (N, C, KH, KW, OH, OW) from the compiled ``im2col`` and one GEMM per sample
-    whose output already is NCHW, so there is no transpose; the transposed conv likewise
-    with ``col2im`` (OC*KH*KW <= 64). With C*KH*KW small the columns are small and the
-    GEMM cheap, and the channels-last transposes would cost more than they save.
+    (both operands read transposed by BLAS, so its output rows are channels-last); the
+    transposed conv likewise with ``col2im`` (OC*KH*KW <= 64; output in C order). With
+    C*KH*KW small the columns are small and the GEMM cheap.
 ``direct`` (stride 1, few output channels: the 64 -> 1 last layer)
     no column matrix at all (it would be KH*KW times the input, for a GEMV). Each
     (sample, channel) plane is copied into the interior of a small zero-bordered buffer
@@ -34,11 +32,27 @@ constants below, measured):
     shift i*Wp + j of the flat plane, so an output plane accumulates W[o, c, i, j]
     times a shifted slice: long contiguous (vectorised) loops, four taps per pass; the
     Wp - OW extra columns per row are computed and dropped. The weight gradient is the
-    matching dot products, summed over samples in float64.
+    matching dot products, summed over samples in float64. Used for C-order x.
+``taps`` (stride 1, few output channels, channels-last x: the 64 -> 1 last layer in a
+    channels-last network)
+    x's pixels (n*H*W, C) @ W as (C, KH*KW*OC) gives every pixel's product with every
+    tap, and each output pixel sums its KH*KW taps; the weight gradient scatters gy into
+    (n*H*W, KH*KW*OC) and multiplies by x's pixels. No column matrix, no conversion.
 
 A stride-1 transposed conv with fewer input than output channels is computed as the
 conv2d it equals (kernel flipped, in/out axes swapped, padding KH-1-PH), whose columns
 are C/OC times smaller.
+
+Memory layouts: x and gy may be C-contiguous or channels-last. The outputs of "rows",
+"taps" and the conv2d "cols" layout are channels-last (an (N, C, H, W) array over
+(N, H, W, C) memory), so in a network the activations stay channels-last from one conv
+to the next and nothing is converted per call; batch norm and leaky ReLU keep the layout.
+
+Threads: every layout cuts the batch into chunks of whole samples (``_chunks``: at most
+``CHUNK_ELEMENTS`` values of column matrix each, so the temporaries stay in cache, and at
+least ``MIN_CHUNKS``), run by ``scratchgan_kernels.parallel.parallel_for`` on its workers,
+each chunk's products on one BLAS thread; a weight gradient sums its chunks' partial
+products in chunk order. The result is the same for any number of workers.
 
 Temporaries come from a per-thread scratch workspace (``_common.scratch``); outputs are
 fresh arrays (or ``out``). Inputs with other strides are copied to C order once.
@@ -52,6 +66,7 @@ import numpy as np
 from scratchgan_kernels.checks import is_channels_last
 from scratchgan_kernels.cpu._common import (FASTMATH, check_inputs, check_out,
                                             empty_channels_last, into, nhwc, njit, scratch)
+from scratchgan_kernels.parallel import parallel_for
 from scratchgan_kernels.shapes import (check_col2im, check_conv2d, check_conv2d_grad_weight,
                                        check_conv_transpose2d, check_im2col)
 
@@ -59,8 +74,9 @@ Pair = tuple[int, int]
 
 # Layout thresholds, measured at batch 64 on 2 cores (float32): "cols" beats "rows" up to
 # C*KH*KW = 64 and loses from 128 on (by 2x at 256); "direct" beats "rows" up to OC = 8
-# (by 1.2-4x) and loses at 16; chunks of 2^18 to 2^30 values time alike within noise.
-CHUNK_ELEMENTS = 1 << 20      # values of the column matrix per chunk in the "rows" layout
+# (by 1.2-4x) and loses at 16 ("taps" takes its place for channels-last inputs).
+CHUNK_ELEMENTS = 1 << 20      # values of the column matrix per chunk (at most)
+MIN_CHUNKS = 8                # chunks per call where the batch allows (for the workers)
 COLS_MAX_K = 64               # conv2d / grad-weight: "cols" layout while C*KH*KW <= this
 COLS_MAX_TRANSPOSE_K = 64     # conv_transpose2d: "cols" layout while OC*KH*KW <= this
 DIRECT_MAX_OC = 8             # stride-1 conv2d / grad-weight: "direct" while OC <= this
@@ -409,9 +425,13 @@ def _scatter_taps(gy, KH, KW, PH, PW, H, W, G):
 
 # -- the layouts, in Python around np.matmul ------------------------------------------
 
-def _chunk(N: int, per_sample: int) -> int:
-    """Samples per chunk of the column matrix."""
-    return max(1, min(N, CHUNK_ELEMENTS // max(per_sample, 1)))
+def _chunks(N: int, per_sample: int) -> list[tuple[int, int]]:
+    """The sample ranges [n0, n1) of the chunks: at most ``CHUNK_ELEMENTS`` values of the
+    column matrix each (so the temporaries stay in cache), and at least ``MIN_CHUNKS``
+    where N allows (so that the workers of ``parallel_for`` share the work). They depend
+    on the shapes only, never on the number of workers."""
+    ns = max(1, min(N, CHUNK_ELEMENTS // max(per_sample, 1), -(-N // MIN_CHUNKS)))
+    return [(n0, min(N, n0 + ns)) for n0 in range(0, N, ns)]
 
 
 def _padded_channels_last(x, PH, PW):
@@ -435,10 +455,24 @@ def _rows_of(a, slot):
     return _to_channels_last(a, 0, 0, scratch(slot, (n, H, W, C), a.dtype)).reshape(-1, C)
 
 
+def _per_sample(a):
+    """a (n, C, H, W) as (n, C, H*W): a view, BLAS reading it transposed where a is
+    channels-last."""
+    n, C, H, W = a.shape
+    if a.flags.c_contiguous:
+        return a.reshape(n, C, H * W)
+    return nhwc(a).reshape(n, H * W, C).transpose(0, 2, 1)
+
+
 def _nchw(a):
     """a (N, C, H, W) in C order (a copy only for a channels-last a with C > 1): for the
     per-plane layouts."""
     return np.ascontiguousarray(a)
+
+
+def _sum_partials(parts, out):
+    """out = parts[0] + parts[1] + ..., in chunk order (the same sum for any thread count)."""
+    return np.sum(parts, axis=0, out=out)
 
 
 def _conv2d_rows(x, W, SH, SW, PH, PW, OH, OW, yl):
@@ -448,14 +482,16 @@ def _conv2d_rows(x, W, SH, SW, PH, PW, OH, OW, yl):
     # W as (OC, (i, j, c)), used transposed by BLAS (a copy of W.transpose(2, 3, 1, 0) is
     # a slow full reversal of the axes)
     Wr = _swap_last_two(W.reshape(OC, C, KH * KW),
-                        scratch("w", (OC, KH * KW, C), x.dtype)).reshape(OC, K)
-    ns = _chunk(N, P * K)
-    for n0 in range(0, N, ns):   # everything per chunk, so the temporaries stay in cache
-        n1 = min(N, n0 + ns)
+                        np.empty((OC, KH * KW, C), x.dtype)).reshape(OC, K)
+    chunks = _chunks(N, P * K)
+
+    def chunk(k):
+        n0, n1 = chunks[k]
         xh = _padded_channels_last(x[n0:n1], PH, PW)
         cols = scratch("cols", ((n1 - n0) * P, K), x.dtype)
         _im2col_rows(xh, KH, KW, SH, SW, OH, OW, cols.reshape(-1))
         np.matmul(cols, Wr.T, out=yl[n0:n1].reshape(-1, OC))   # the output, channels-last
+    parallel_for(len(chunks), chunk)
     return yl
 
 
@@ -463,36 +499,38 @@ def _conv2d_cols(x, W, SH, SW, PH, PW, OH, OW, yl):
     N, C = x.shape[:2]
     OC, _, KH, KW = W.shape
     K, P = C * KH * KW, OH * OW
-    cols = _im2col_nchw(_nchw(x), KH, KW, SH, SW, PH, PW,
-                        scratch("cols", (N, C, KH, KW, OH, OW), x.dtype))
-    # per sample (P, K) @ (K, OC): the output channels-last, both operands transposed by BLAS
-    np.matmul(cols.reshape(N, K, P).transpose(0, 2, 1), W.reshape(OC, K).T,
-              out=yl.reshape(N, P, OC))
+    x = _nchw(x)
+    Wm = W.reshape(OC, K)
+    chunks = _chunks(N, P * K)
+
+    def chunk(k):
+        n0, n1 = chunks[k]
+        cols = _im2col_nchw(x[n0:n1], KH, KW, SH, SW, PH, PW,
+                            scratch("cols", (n1 - n0, C, KH, KW, OH, OW), x.dtype))
+        # per sample (P, K) @ (K, OC): channels-last, both operands transposed by BLAS
+        np.matmul(cols.reshape(n1 - n0, K, P).transpose(0, 2, 1), Wm.T,
+                  out=yl[n0:n1].reshape(n1 - n0, P, OC))
+    parallel_for(len(chunks), chunk)
     return yl
 
 
 def _conv2d_taps(x, W, PH, PW, yl):
-    """Stride 1, few output channels, channels-last x: one GEMM of x's pixels (N*H*W, C)
+    """Stride 1, few output channels, channels-last x: one GEMM of x's pixels (n*H*W, C)
     with W as (C, (i, j, o)) gives every tap's product, then each output pixel sums its
     KH*KW taps (``_gather_taps``); no column matrix, no layout conversion."""
     N, C, H, Wd = x.shape
     OC, _, KH, KW = W.shape
-    Wt = np.ascontiguousarray(W.transpose(1, 2, 3, 0)).reshape(C, KH * KW * OC)
-    T = np.matmul(nhwc(x).reshape(-1, C), Wt,
-                  out=scratch("cols", (N * H * Wd, KH * KW * OC), x.dtype))
-    return _gather_taps(T.reshape(N, H, Wd, -1), KH, KW, PH, PW, yl)
+    M = KH * KW * OC
+    Wt = np.ascontiguousarray(W.transpose(1, 2, 3, 0)).reshape(C, M)
+    chunks = _chunks(N, H * Wd * M)
 
-
-def _grad_weight_taps(x, gy, KH, KW, PH, PW, gW):
-    """The adjoint of ``_conv2d_taps`` in W: G (N*H*W, (i, j, o)) from gy
-    (``_scatter_taps``), then gW as (i, j, o) x c = G^T @ x's pixels (N*H*W, C)."""
-    N, C, H, Wd = x.shape
-    OC = gy.shape[1]
-    G = _scatter_taps(gy, KH, KW, PH, PW, H, Wd,
-                      scratch("cols", (N, H, Wd, KH * KW * OC), x.dtype))
-    gWt = np.matmul(G.reshape(-1, KH * KW * OC).T, nhwc(x).reshape(-1, C))
-    gW[...] = gWt.reshape(KH, KW, OC, C).transpose(2, 3, 0, 1)
-    return gW
+    def chunk(k):
+        n0, n1 = chunks[k]
+        T = np.matmul(_rows_of(x[n0:n1], "xh"), Wt,
+                      out=scratch("cols", ((n1 - n0) * H * Wd, M), x.dtype))
+        _gather_taps(T.reshape(n1 - n0, H, Wd, M), KH, KW, PH, PW, yl[n0:n1])
+    parallel_for(len(chunks), chunk)
+    return yl
 
 
 def _conv_transpose2d_rows(x, W, SH, SW, PH, PW, OH, OW, yl):
@@ -500,40 +538,48 @@ def _conv_transpose2d_rows(x, W, SH, SW, PH, PW, OH, OW, yl):
     OC, KH, KW = W.shape[1:]
     M = KH * KW * OC
     Wr = _swap_last_two(W.reshape(C, OC, KH * KW),
-                        scratch("w", (C, KH * KW, OC), x.dtype)).reshape(C, M)
-    ns = _chunk(N, H * Wd * M)
-    for n0 in range(0, N, ns):   # everything per chunk, so the temporaries stay in cache
-        n1 = min(N, n0 + ns)
+                        np.empty((C, KH * KW, OC), x.dtype)).reshape(C, M)
+    chunks = _chunks(N, H * Wd * M)
+
+    def chunk(k):
+        n0, n1 = chunks[k]
         cols = np.matmul(_rows_of(x[n0:n1], "xh"), Wr,
                          out=scratch("cols", ((n1 - n0) * H * Wd, M), x.dtype))
         _col2im_rows_cropped(cols.reshape(-1), H, Wd, KH, KW, SH, SW, PH, PW, yl[n0:n1])
+    parallel_for(len(chunks), chunk)
     return yl
 
 
 def _conv_transpose2d_cols(x, W, SH, SW, PH, PW, OH, OW, y):
     N, C, H, Wd = x.shape
     OC, KH, KW = W.shape[1:]
-    cols = scratch("cols", (N, OC * KH * KW, H * Wd), x.dtype)
-    xr = nhwc(x).reshape(N, H * Wd, C).transpose(0, 2, 1) if not x.flags.c_contiguous \
-        else x.reshape(N, C, H * Wd)   # (N, C, H*W), transposed by BLAS when channels-last
-    np.matmul(W.reshape(C, OC * KH * KW).T, xr, out=cols)
-    return _col2im_nchw(cols.reshape(N, OC, KH, KW, H, Wd), SH, SW, PH, PW, y)
+    Wm = W.reshape(C, OC * KH * KW).T
+    chunks = _chunks(N, OC * KH * KW * H * Wd)
+
+    def chunk(k):
+        n0, n1 = chunks[k]
+        cols = np.matmul(Wm, _per_sample(x[n0:n1]),
+                         out=scratch("cols", (n1 - n0, OC * KH * KW, H * Wd), x.dtype))
+        _col2im_nchw(cols.reshape(n1 - n0, OC, KH, KW, H, Wd), SH, SW, PH, PW, y[n0:n1])
+    parallel_for(len(chunks), chunk)
+    return y
 
 
 def _grad_weight_rows(x, gy, KH, KW, SH, SW, PH, PW, gW):
     N, C, H, Wd = x.shape
     OC, OH, OW = gy.shape[1:]
     K, P = C * KH * KW, OH * OW
-    acc = np.zeros((OC, K), x.dtype)
-    part = scratch("part", (OC, K), x.dtype)
-    ns = _chunk(N, P * K)
-    for n0 in range(0, N, ns):   # everything per chunk, so the temporaries stay in cache
-        n1 = min(N, n0 + ns)
+    chunks = _chunks(N, P * K)
+    parts = scratch("parts", (len(chunks), OC, K), x.dtype)
+
+    def chunk(k):
+        n0, n1 = chunks[k]
         xh = _padded_channels_last(x[n0:n1], PH, PW)
         cols = scratch("cols", ((n1 - n0) * P, K), x.dtype)
         _im2col_rows(xh, KH, KW, SH, SW, OH, OW, cols.reshape(-1))
-        np.matmul(_rows_of(gy[n0:n1], "yr").T, cols, out=part)
-        acc += part
+        np.matmul(_rows_of(gy[n0:n1], "yr").T, cols, out=parts[k])
+    parallel_for(len(chunks), chunk)
+    acc = _sum_partials(parts, np.empty((OC, K), x.dtype))
     _swap_last_two(acc.reshape(OC, KH * KW, C), gW.reshape(OC, C, KH * KW))
     return gW
 
@@ -542,13 +588,38 @@ def _grad_weight_cols(x, gy, KH, KW, SH, SW, PH, PW, gW):
     N, C = x.shape[:2]
     OC, OH, OW = gy.shape[1:]
     K, P = C * KH * KW, OH * OW
-    cols = _im2col_nchw(_nchw(x), KH, KW, SH, SW, PH, PW,
-                        scratch("cols", (N, C, KH, KW, OH, OW), x.dtype))
-    gyr = nhwc(gy).reshape(N, P, OC).transpose(0, 2, 1) if not gy.flags.c_contiguous \
-        else gy.reshape(N, OC, P)   # (N, OC, P), transposed by BLAS when channels-last
-    part = np.matmul(gyr, cols.reshape(N, K, P).transpose(0, 2, 1),
-                     out=scratch("part", (N, OC, K), x.dtype))
-    np.sum(part, axis=0, out=gW.reshape(OC, K))
+    x = _nchw(x)
+    part = scratch("parts", (N, OC, K), x.dtype)      # one product per sample
+    chunks = _chunks(N, P * K)
+
+    def chunk(k):
+        n0, n1 = chunks[k]
+        cols = _im2col_nchw(x[n0:n1], KH, KW, SH, SW, PH, PW,
+                            scratch("cols", (n1 - n0, C, KH, KW, OH, OW), x.dtype))
+        np.matmul(_per_sample(gy[n0:n1]), cols.reshape(n1 - n0, K, P).transpose(0, 2, 1),
+                  out=part[n0:n1])
+    parallel_for(len(chunks), chunk)
+    _sum_partials(part, gW.reshape(OC, K))
+    return gW
+
+
+def _grad_weight_taps(x, gy, KH, KW, PH, PW, gW):
+    """The adjoint of ``_conv2d_taps`` in W: per chunk G (n*H*W, (i, j, o)) from gy
+    (``_scatter_taps``) and G^T @ x's pixels (n*H*W, C); the chunks' sums added up."""
+    N, C, H, Wd = x.shape
+    OC = gy.shape[1]
+    M = KH * KW * OC
+    chunks = _chunks(N, H * Wd * M)
+    parts = scratch("parts", (len(chunks), M, C), x.dtype)
+
+    def chunk(k):
+        n0, n1 = chunks[k]
+        G = _scatter_taps(gy[n0:n1], KH, KW, PH, PW, H, Wd,
+                          scratch("cols", (n1 - n0, H, Wd, M), x.dtype))
+        np.matmul(G.reshape(-1, M).T, _rows_of(x[n0:n1], "xh"), out=parts[k])
+    parallel_for(len(chunks), chunk)
+    gWt = _sum_partials(parts, np.empty((M, C), x.dtype))
+    gW[...] = gWt.reshape(KH, KW, OC, C).transpose(2, 3, 0, 1)
     return gW
 
 
