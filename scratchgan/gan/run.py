@@ -47,6 +47,8 @@ class Run:
 
     def __init__(self, config: TrainConfig, resume: bool = False,
                  trainer: Trainer | None = None) -> None:
+        if trainer is not None and trainer.config != config:
+            raise ValueError("Run: the trainer given was built from another config")
         self.trainer = trainer if trainer is not None else build_trainer(config)
         self.folder = Path(config.out)
         has_checkpoints = self.trainer.checkpoints.latest() is not None

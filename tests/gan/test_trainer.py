@@ -173,3 +173,9 @@ def test_the_trainer_module_asks_no_loss_its_name():
     for name in LOSSES:
         assert f'"{name}"' not in source, name
     assert "d_loss_bce" not in source and "config.loss" not in source and "c.loss" not in source
+
+
+def test_a_run_refuses_a_trainer_built_from_another_config(tmp_path):
+    t = build_trainer(ring_config(tmp_path))
+    with pytest.raises(ValueError, match="built from another config"):
+        Run(ring_config(tmp_path, steps=7), trainer=t)
