@@ -25,12 +25,17 @@ def _opt(help: str, choices: tuple | None = None, minimum: float | None = None) 
 class TrainConfig:
     dataset: str = field(default="digits", metadata=_opt(
         "dataset: digits, ring8, grid25, mnist, fashion-mnist, cifar10, npz:FILE.npz "
-        "(your images in an .npz) or folder:DIR (a folder of PNGs, optionally DIR/<class>/*.png)"))
+        "(your images in an .npz) or folder:DIR (a folder of PNGs, optionally DIR/<class>/*.png); "
+        "for --task pix2pix a paired one: edges2digits, masked2digits, edges2mnist, masked2mnist "
+        "or paired:DIR (the pix2pix layout: train/ and val/, each image A and B side by side)"))
     data_dir: str = field(default="", metadata=_opt(
         "folder holding the mnist, fashion-mnist or cifar10 files, directly or in a <dataset>/ "
         "subfolder; empty: $SCRATCHGAN_DATA, then the cache, then download"))
     model: str = field(default="auto", metadata=_opt(
         "dcgan, mlp, or auto (dcgan for images, mlp for 2-D points)", ("auto", "dcgan", "mlp")))
+    task: str = field(default="gan", metadata=_opt(
+        "what to train: gan (generation from noise, optionally class-conditional) or pix2pix "
+        "(image-to-image translation on a paired dataset)", ("gan", "pix2pix")))
     loss: str = field(default="nonsaturating", metadata=_opt("GAN loss", tuple(LOSSES)))
     conditional: bool = field(default=False, metadata=_opt("condition G and D on the labels"))
     g_conditioning: str = field(default="embedding", metadata=_opt(
@@ -42,6 +47,15 @@ class TrainConfig:
     batch_size: int = field(default=64, metadata=_opt("samples per batch", minimum=1))
     nz: int = field(default=0, metadata=_opt("noise size; 0 = model default (100 dcgan, 2 mlp)",
                                             minimum=0))
+    direction: str = field(default="AtoB", metadata=_opt(
+        "pix2pix: translate A to B (AtoB: edge map or masked digit -> digit) or B to A",
+        ("AtoB", "BtoA")))
+    l1_weight: float = field(default=100.0, metadata=_opt(
+        "pix2pix: lambda of the L1 term, L_G = adversarial + lambda * L1(G(x), y)", minimum=0))
+    ngf: int = field(default=64, metadata=_opt("pix2pix: U-Net width (channels of its first "
+                                              "level)", minimum=1))
+    ndf: int = field(default=64, metadata=_opt("pix2pix: PatchGAN width (channels of its first "
+                                              "layer)", minimum=1))
     lr_g: float = field(default=2e-4, metadata=_opt("generator learning rate", minimum=0))
     lr_d: float = field(default=2e-4, metadata=_opt("discriminator learning rate (TTUR: differ)",
                                                    minimum=0))
@@ -93,6 +107,13 @@ class TrainConfig:
                                   f"got {value!r}")
             if minimum is not None and value < minimum:
                 raise ConfigError(f"config key {f.name!r} must be >= {minimum}, got {value!r}")
+        if self.task == "pix2pix":
+            unused = [f"{key} = {getattr(self, key)!r}" for key, off in
+                      (("conditional", False), ("spectral_norm", False), ("model", "auto"))
+                      if getattr(self, key) != off]
+            if unused:
+                raise ConfigError(f"task 'pix2pix' trains a U-Net and a PatchGAN on pairs; "
+                                  f"it does not take {', '.join(unused)}")
         if self.loss == "wgan" and self.optimizer == "adam" and self.clip <= 0:
             raise ConfigError("loss 'wgan' needs clip > 0 (weight clipping)")
 
@@ -115,8 +136,15 @@ class ConfigError(ValueError):
 
 
 #: config keys that must agree between a checkpoint and the run resuming it
-RESUME_KEYS = ("dataset", "model", "loss", "conditional", "g_conditioning", "d_conditioning",
-               "spectral_norm", "nz", "optimizer", "ema", "seed", "batch_size")
+RESUME_KEYS = ("task", "dataset", "model", "loss", "conditional", "g_conditioning",
+               "d_conditioning", "spectral_norm", "nz", "direction", "ngf", "ndf", "optimizer",
+               "ema", "seed", "batch_size")
+
+
+def resume_key_default(key: str) -> Any:
+    """The default of a RESUME_KEYS key: what a checkpoint written before the key existed
+    (``task``, ``direction``, ``ngf``, ``ndf``) was made with."""
+    return next(f.default for f in fields(TrainConfig) if f.name == key)
 
 
 def known_keys() -> list[str]:

@@ -36,7 +36,7 @@ from scratchgan.backend import get_array_module, to_numpy
 from scratchgan.config import no_grad
 from scratchgan.data import DataLoader
 from scratchgan.gan import checkpoint
-from scratchgan.gan.config import RESUME_KEYS, TrainConfig
+from scratchgan.gan.config import RESUME_KEYS, TrainConfig, resume_key_default
 from scratchgan.gan.ema import EMA
 from scratchgan.gan.guard import DivergenceGuard, TrainingDiverged
 from scratchgan.gan.losses import GANLoss
@@ -157,9 +157,10 @@ class Trainer:
     def load_state_dict(self, state: dict[str, Any], source: str = "checkpoint") -> None:
         """Continue from ``state`` (a checkpoint of a run with the same RESUME_KEYS)."""
         saved = state.get("config", {})
-        differ = [k for k in RESUME_KEYS if saved.get(k) != getattr(self.config, k)]
+        saved = {k: saved.get(k, resume_key_default(k)) for k in RESUME_KEYS}
+        differ = [k for k in RESUME_KEYS if saved[k] != getattr(self.config, k)]
         if differ:
-            detail = ", ".join(f"{k}: {saved.get(k)!r} there, {getattr(self.config, k)!r} here"
+            detail = ", ".join(f"{k}: {saved[k]!r} there, {getattr(self.config, k)!r} here"
                                for k in differ)
             raise checkpoint.CheckpointError(f"{source} was made with a different config ({detail})")
         try:
