@@ -4,7 +4,8 @@ One pass over the flat memory of the arrays (any shape, float32 or float64, C-co
 or channels-last; the result has x's layout, and gy is brought to it if it differs); the
 slope is cast to the array's dtype first, so every value is the reference's bit for bit
 (y = x if x > 0 else x * slope, NaN stays NaN, -0.0 stays -0.0). ``out`` may be ``x``
-(or ``gy``) itself: each element is read before it is written.
+(or ``gy``) itself: each element is read before it is written. Arrays of more than
+``BLOCK`` values are cut into blocks run on the workers of ``scratchgan_kernels.parallel``.
 """
 from __future__ import annotations
 
@@ -12,17 +13,31 @@ import numpy as np
 
 from scratchgan_kernels.cpu._common import (check_inputs, check_out, flat, into, like, njit,
                                             result_array)
+from scratchgan_kernels.parallel import parallel_for
+
+BLOCK = 1 << 16     # values per block of the parallel loop
+
+
+def _blockwise(kernel, arrays, *args) -> None:
+    """kernel(*arrays, *args) over the flat arrays, in blocks of BLOCK values on the
+    workers (directly when there is only one block)."""
+    n = arrays[0].size
+    if n <= BLOCK:
+        kernel(*arrays, *args)
+        return
+    parallel_for(-(-n // BLOCK), lambda k: kernel(
+        *[a[k * BLOCK:(k + 1) * BLOCK] for a in arrays], *args))
 
 
 @njit
-def _leaky_relu(x, slope, y):
+def _leaky_relu(x, y, slope):
     for k in range(x.size):
         v = x[k]
         y[k] = v if v > 0 else v * slope
 
 
 @njit
-def _leaky_relu_grad(x, gy, slope, gx):
+def _leaky_relu_grad(x, gy, gx, slope):
     for k in range(x.size):
         g = gy[k]
         gx[k] = g if x[k] > 0 else g * slope
@@ -33,7 +48,7 @@ def leaky_relu(x: np.ndarray, slope: float, out: np.ndarray | None = None) -> np
     dtype, (xc,) = check_inputs("leaky_relu", channels_last=True, x=x)
     check_out("leaky_relu", out, x.shape, dtype)
     y = result_array(out, xc)
-    _leaky_relu(flat(xc), dtype.type(slope), flat(y))
+    _blockwise(_leaky_relu, (flat(xc), flat(y)), dtype.type(slope))
     return into(out, y)
 
 
@@ -45,5 +60,5 @@ def leaky_relu_grad(x: np.ndarray, gy: np.ndarray, slope: float,
     dtype, (xc, gyc) = check_inputs("leaky_relu_grad", channels_last=True, x=x, gy=gy)
     check_out("leaky_relu_grad", out, x.shape, dtype)
     gx = result_array(out, xc)
-    _leaky_relu_grad(flat(xc), flat(like(gyc, xc)), dtype.type(slope), flat(gx))
+    _blockwise(_leaky_relu_grad, (flat(xc), flat(like(gyc, xc)), flat(gx)), dtype.type(slope))
     return into(out, gx)

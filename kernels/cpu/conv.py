@@ -175,27 +175,6 @@ def _to_channels_last(x, PH, PW, xh):
 
 
 @njit
-def _pad_channels_last(xl, PH, PW, xh):
-    """xh (N, H+2PH, W+2PW, C) = the channels-last xl (N, H, W, C) zero-padded: one
-    contiguous run of W*C values per row."""
-    N, H, W, C = xl.shape
-    Hp = xh.shape[1]
-    for n in range(N):
-        for h in range(Hp):
-            if h < PH or h >= PH + H:
-                xh[n, h] = 0
-            else:
-                xh[n, h, :PW] = 0
-                xh[n, h, PW + W:] = 0
-                for w in range(W):
-                    dst = xh[n, h, PW + w]
-                    src = xl[n, h - PH, w]
-                    for c in range(C):
-                        dst[c] = src[c]
-    return xh
-
-
-@njit
 def _swap_last_two(a, out):
     """out (A, C, B) = a (A, B, C) with its last two axes swapped (weight layouts)."""
     A, B, C = a.shape
@@ -208,23 +187,34 @@ def _swap_last_two(a, out):
 
 
 @njit
-def _im2col_rows(xh, KH, KW, SH, SW, OH, OW, cf):
-    """Rows (n, oh, ow) x columns (i, j, c) of the padded channels-last xh (n, Hp, Wp, C)
-    into the flat cf: per row, KH contiguous runs of KW*C values."""
-    n_count, Hp, Wp, C = xh.shape
-    xf = xh.reshape(-1)
+def _im2col_rows(xl, KH, KW, SH, SW, PH, PW, OH, OW, cf):
+    """Rows (n, oh, ow) x columns (i, j, c) of the channels-last xl (n, H, W, C), zero
+    outside it (the padding is never materialised), into the flat cf: per row and tap row
+    i, one contiguous run of up to KW*C values, zeros around it at the borders."""
+    n_count, H, W, C = xl.shape
+    xf = xl.reshape(-1)
     L = KW * C
     K = KH * L
     for n in range(n_count):
         for oh in range(OH):
             for ow in range(OW):
                 d = ((n * OH + oh) * OW + ow) * K
+                c0 = ow * SW - PW
+                j0 = max(0, -c0)
+                j1 = max(j0, min(KW, W - c0))
                 for i in range(KH):
-                    s = ((n * Hp + oh * SH + i) * Wp + ow * SW) * C
                     dst = cf[d + i * L:d + i * L + L]
-                    src = xf[s:s + L]
-                    for t in range(L):
-                        dst[t] = src[t]
+                    h = oh * SH + i - PH
+                    if h < 0 or h >= H:
+                        dst[:] = 0
+                        continue
+                    dst[:j0 * C] = 0
+                    dst[j1 * C:] = 0
+                    s = ((n * H + h) * W + c0 + j0) * C
+                    src = xf[s:s + (j1 - j0) * C]
+                    run = dst[j0 * C:j1 * C]
+                    for t in range((j1 - j0) * C):
+                        run[t] = src[t]
 
 
 @njit
@@ -434,25 +424,18 @@ def _chunks(N: int, per_sample: int) -> list[tuple[int, int]]:
     return [(n0, min(N, n0 + ns)) for n0 in range(0, N, ns)]
 
 
-def _padded_channels_last(x, PH, PW):
-    """x (n, C, H, W) as a zero-padded channels-last (n, H+2PH, W+2PW, C) array: x's own
-    memory when it is channels-last and unpadded, else a copy into the scratch workspace."""
-    n, C, H, W = x.shape
-    if is_channels_last(x):
-        if PH == PW == 0:
-            return nhwc(x)
-        return _pad_channels_last(nhwc(x), PH, PW,
-                                  scratch("xh", (n, H + 2 * PH, W + 2 * PW, C), x.dtype))
-    return _to_channels_last(x, PH, PW, scratch("xh", (n, H + 2 * PH, W + 2 * PW, C), x.dtype))
-
-
-def _rows_of(a, slot):
-    """a (n, C, H, W) as the channels-last matrix (n*H*W, C): a's memory when it is
+def _channels_last_of(a, slot):
+    """a (n, C, H, W) as a channels-last (n, H, W, C) array: a's memory when it is
     channels-last, else a copy into the scratch workspace ``slot``."""
     n, C, H, W = a.shape
     if is_channels_last(a):
-        return nhwc(a).reshape(-1, C)
-    return _to_channels_last(a, 0, 0, scratch(slot, (n, H, W, C), a.dtype)).reshape(-1, C)
+        return nhwc(a)
+    return _to_channels_last(a, 0, 0, scratch(slot, (n, H, W, C), a.dtype))
+
+
+def _rows_of(a, slot):
+    """a (n, C, H, W) as the channels-last matrix of its pixels (n*H*W, C)."""
+    return _channels_last_of(a, slot).reshape(-1, a.shape[1])
 
 
 def _per_sample(a):
@@ -487,9 +470,9 @@ def _conv2d_rows(x, W, SH, SW, PH, PW, OH, OW, yl):
 
     def chunk(k):
         n0, n1 = chunks[k]
-        xh = _padded_channels_last(x[n0:n1], PH, PW)
         cols = scratch("cols", ((n1 - n0) * P, K), x.dtype)
-        _im2col_rows(xh, KH, KW, SH, SW, OH, OW, cols.reshape(-1))
+        _im2col_rows(_channels_last_of(x[n0:n1], "xh"), KH, KW, SH, SW, PH, PW, OH, OW,
+                     cols.reshape(-1))
         np.matmul(cols, Wr.T, out=yl[n0:n1].reshape(-1, OC))   # the output, channels-last
     parallel_for(len(chunks), chunk)
     return yl
@@ -574,9 +557,9 @@ def _grad_weight_rows(x, gy, KH, KW, SH, SW, PH, PW, gW):
 
     def chunk(k):
         n0, n1 = chunks[k]
-        xh = _padded_channels_last(x[n0:n1], PH, PW)
         cols = scratch("cols", ((n1 - n0) * P, K), x.dtype)
-        _im2col_rows(xh, KH, KW, SH, SW, OH, OW, cols.reshape(-1))
+        _im2col_rows(_channels_last_of(x[n0:n1], "xh"), KH, KW, SH, SW, PH, PW, OH, OW,
+                     cols.reshape(-1))
         np.matmul(_rows_of(gy[n0:n1], "yr").T, cols, out=parts[k])
     parallel_for(len(chunks), chunk)
     acc = _sum_partials(parts, np.empty((OC, K), x.dtype))

@@ -1,4 +1,10 @@
-"""The reference backend: plain NumPy, the clearest code, the oracle for the others."""
+"""The reference backend: plain NumPy, the clearest code, the oracle for the others.
+
+The fused batch norm + leaky ReLU kernels are ``scratchgan_kernels.portable``'s, which on
+NumPy arrays are the two reference kernels one after the other: the twin that the numba
+backend's one-pass kernels are tested against.
+"""
+from scratchgan_kernels import portable
 from scratchgan_kernels.reference.activation import leaky_relu, leaky_relu_grad
 from scratchgan_kernels.reference.optim import adam_update
 from scratchgan_kernels.reference.batchnorm import (batch_norm_backward, batch_norm_forward,
@@ -12,6 +18,8 @@ KERNELS = {
     "batch_norm_stats": batch_norm_stats,
     "batch_norm_forward": batch_norm_forward,
     "batch_norm_backward": batch_norm_backward,
+    "batch_norm_leaky_relu_forward": portable.batch_norm_leaky_relu_forward,
+    "batch_norm_leaky_relu_backward": portable.batch_norm_leaky_relu_backward,
     "im2col": im2col,
     "col2im": col2im,
     "conv2d": conv2d,

@@ -13,4 +13,5 @@ from scratchgan.functions.conv import (Conv2d, Conv2dGradWeight, ConvTranspose2d
 from scratchgan.functions.dropout import Dropout, dropout
 from scratchgan.functions.linear import Linear, MatMul, linear, matmul
 from scratchgan.functions.loss import BCEWithLogits, BCEWithLogitsGrad, bce_with_logits, l1, mse
-from scratchgan.functions.normalization import BatchNorm, BatchNormGrad, batch_norm
+from scratchgan.functions.normalization import (BatchNorm, BatchNormGrad, BatchNormLeakyReLU,
+                                                BatchNormLeakyReLUGrad, batch_norm)

@@ -46,7 +46,9 @@ class BatchNorm(Module):
         self.register_buffer("running_var", np.ones(num_features, np.float32))
         self.register_buffer("num_batches_tracked", np.array(0, np.int64))
 
-    def forward(self, x: Any) -> Tensor:
+    def forward(self, x: Any, slope: float | None = None) -> Tensor:
+        """Normalize x; with ``slope``, follow with leaky_relu(., slope) as one fused op
+        (``nn.Sequential`` passes it for a following LeakyReLU or ReLU)."""
         x = x if isinstance(x, Tensor) else Tensor(x)
         if x.ndim not in self.input_ndims or x.shape[1] != self.num_features:
             expected = " or ".join(_LAYOUTS[n].replace("C", str(self.num_features))
@@ -54,7 +56,8 @@ class BatchNorm(Module):
             raise ValueError(f"{type(self).__name__}({self.num_features}) expects input of shape "
                              f"{expected}, got {x.shape}")
         y = F.batch_norm(x, self.weight, self.bias, self.running_mean, self.running_var,
-                         training=self.training, momentum=self.momentum, eps=self.eps)
+                         training=self.training, momentum=self.momentum, eps=self.eps,
+                         slope=slope)
         if self.training:
             self.num_batches_tracked += 1
         return y

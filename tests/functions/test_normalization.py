@@ -63,6 +63,59 @@ class TestBatchNormGrad(OpTest):
     forward_rtol = {np.float32: 2e-3, np.float64: 1e-6}
 
 
+def naive_leaky(z, slope):
+    out = z.copy()
+    for i in np.ndindex(*z.shape):
+        if z[i] <= 0:
+            out[i] = slope * z[i]
+    return out
+
+
+class TestBatchNormLeakyReLU(OpTest):
+    """The fused op is batch norm then leaky ReLU, each written naively."""
+    case = CASES["batch_norm_leaky_relu"]
+
+    def expected(self, x, gamma, beta, slope):
+        return naive_leaky(TestBatchNorm().expected(x, gamma, beta), slope)
+
+
+class TestBatchNormLeakyReLUGrad(OpTest):
+    """Its gradient op: batch_norm_grad of the masked gy (the mask from y's sign)."""
+    case = CASES["batch_norm_leaky_relu_grad"]
+
+    def expected(self, x, gamma, y, gy, slope):
+        masked = np.where(y > 0, gy, slope * gy)
+        return TestBatchNormGrad().expected(x, gamma, masked)
+
+    forward_rtol = {np.float32: 2e-3, np.float64: 1e-6}
+
+
+@pytest.mark.parametrize("slope", [0.0, 0.2])
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+def test_fused_batch_norm_leaky_relu_equals_the_two_ops(slope, backend):
+    """Forward, running statistics and first and second derivatives of the fused op equal
+    those of batch_norm followed by leaky_relu (float64, both kernel backends)."""
+    rng = np.random.default_rng(3)
+    x0 = rng.standard_normal((4, 3, 5, 5)) + 0.5
+    gamma, beta = rng.uniform(0.5, 1.5, 3), rng.standard_normal(3)
+    gy, v = rng.standard_normal(x0.shape), rng.standard_normal(x0.shape)
+    results = []
+    with sg.using_config("cpu_kernels", backend):
+        for fused in (True, False):
+            x = sg.Tensor(x0.copy(), requires_grad=True)
+            g = sg.Tensor(gamma.copy(), requires_grad=True)
+            rm, rv = np.zeros(3), np.ones(3)
+            if fused:
+                y = F.batch_norm(x, g, beta, rm, rv, training=True, slope=slope)
+            else:
+                y = F.leaky_relu(F.batch_norm(x, g, beta, rm, rv, training=True), slope)
+            gx, gg = sg.grad([y], [x, g], [gy], create_graph=True)
+            ggx = sg.grad([F.sum(gx * v) + F.sum(gg)], [x])[0]
+            results.append([y.data, rm, rv, gx.data, gg.data, ggx.data])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
 def test_batch_norm_grad_outputs_match_finite_differences():
     rng = np.random.default_rng(0)
     x, gamma, gy = rng.standard_normal((4, 3, 2, 2)), rng.standard_normal(3), rng.standard_normal((4, 3, 2, 2))

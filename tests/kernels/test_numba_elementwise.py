@@ -266,3 +266,28 @@ def test_adam_strided_grad_is_read_and_errors():
     ints = [np.zeros((2,), np.int64) for _ in range(4)]
     kind, text = raises(nb.adam_update, *ints, 0.1, 0.9, 0.999, 1e-8, 1)
     assert kind is TypeError and text.startswith("adam_update: param has dtype int64")
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=IDS)
+@SETTINGS
+@given(shape=bn_shapes, seed=st.integers(0, 2**31), slope=st.sampled_from([0.0, 0.2]),
+       layout=st.sampled_from(["c", "cl"]))
+def test_fused_batch_norm_leaky_relu_matches_its_reference_twin(dtype, shape, seed, slope,
+                                                                 layout):
+    """The one-pass numba kernels against the reference twin (batch norm, then leaky ReLU;
+    backward: the mask, then batch norm's backward, from kernels.portable on NumPy arrays)."""
+    from scratchgan_kernels import portable
+    x, gamma, beta, gy = bn_inputs(shape, dtype, seed)
+    if layout == "cl" and x.ndim == 4:
+        x, gy = channels_last(x), channels_last(gy)
+    tol = dict(rtol=2e-5, atol=2e-5) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-10)
+    y, mean, var = nb.batch_norm_leaky_relu_forward(x, gamma, beta, 1e-5, slope)
+    want = portable.batch_norm_leaky_relu_forward(x, gamma, beta, 1e-5, slope)
+    for got, w in zip((y, mean, var), want):
+        assert got.dtype == dtype
+        np.testing.assert_allclose(got, w, **tol)
+    yw = want[0]
+    got = nb.batch_norm_leaky_relu_backward(x, gamma, yw, gy, 1e-5, slope)
+    for g, w in zip(got, portable.batch_norm_leaky_relu_backward(x, gamma, yw, gy, 1e-5, slope)):
+        assert g.dtype == dtype
+        np.testing.assert_allclose(g, w, **tol)

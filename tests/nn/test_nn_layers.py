@@ -187,3 +187,27 @@ def test_dropout_layer_drops_in_training_and_is_the_identity_in_eval():
     assert layer.eval()(x) is x
     with pytest.raises(ValueError, match=r"dropout probability must be in \[0, 1\)"):
         nn.Dropout(1.0)
+
+
+@pytest.mark.parametrize("act", [nn.LeakyReLU(0.2), nn.ReLU()])
+@pytest.mark.parametrize("training", [True, False])
+def test_sequential_fuses_batch_norm_and_activation(act, training):
+    """BatchNorm then LeakyReLU/ReLU in a Sequential runs as one fused op, with the values,
+    gradients and running statistics of the two modules run one after the other."""
+    rng = np.random.default_rng(0)
+    x0 = rng.standard_normal((4, 3, 5, 5)).astype(np.float32)
+    gy = rng.standard_normal(x0.shape).astype(np.float32)
+    gamma = rng.uniform(0.5, 1.5, 3).astype(np.float32)
+    results = []
+    for fused in (True, False):
+        bn = nn.BatchNorm2d(3)
+        bn.weight.data = gamma.copy()
+        bn.train(training)
+        x = sg.Tensor(x0.copy(), requires_grad=True)
+        y = nn.Sequential(bn, act)(x) if fused else act(bn(x))
+        assert (type(y.creator).__name__ == "BatchNormLeakyReLU") == (fused and training)
+        y.backward(gy)
+        results.append([y.data, x.grad.data, bn.weight.grad.data if training else 0,
+                        bn.running_mean.copy(), bn.running_var.copy()])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
