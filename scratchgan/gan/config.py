@@ -86,6 +86,10 @@ class TrainConfig:
     eval_n: int = field(default=2000, metadata=_opt("samples per evaluation", minimum=10))
     kernels: str = field(default="default", metadata=_opt(
         "CPU kernel backend: numba, numpy (the reference), or default"))
+    threads: int = field(default=0, metadata=_opt(
+        "CPU threads of the kernels (0 = one per available core); the matrix products inside "
+        "run on one BLAS thread each, so results do not depend on it (see scratchgan.threads)",
+        minimum=0))
     device: str = field(default="cpu", metadata=_opt("cpu or cuda", ("cpu", "cuda")))
     tf32: bool = field(default=False, metadata=_opt(
         "on the GPU, let float32 matrix products round to TF32 (faster, about 3 digits)"))

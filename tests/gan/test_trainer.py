@@ -179,3 +179,22 @@ def test_a_run_refuses_a_trainer_built_from_another_config(tmp_path):
     t = build_trainer(ring_config(tmp_path))
     with pytest.raises(ValueError, match="built from another config"):
         Run(ring_config(tmp_path, steps=7), trainer=t)
+
+
+def test_threads_apply_in_the_scope_and_a_resume_with_another_count_is_exact(tmp_path):
+    """DCGAN on digits: 4 steps with 1 kernel thread equal, to the bit, 2 steps with 2
+    threads resumed for 2 more with 1 (--threads may change on resume), and the thread
+    settings are restored after each trainer call."""
+    from scratchgan_kernels import parallel
+
+    def config(out, steps, threads):
+        return TrainConfig(batch_size=16, ema=0.0, steps=steps, threads=threads, log_every=1,
+                           sample_every=1000, checkpoint_every=2, out=str(out), progress=False)
+    workers = parallel.get_workers()
+    Run(config(tmp_path / "a", 4, 1)).run()
+    Run(config(tmp_path / "b", 2, 2)).run()
+    assert parallel.get_workers() == workers
+    Run(config(tmp_path / "b", 4, 1), resume=True).run()
+    read = [losses(json.loads(line) for line in (tmp_path / name / "metrics.jsonl")
+                   .read_text().splitlines()) for name in ("a", "b")]
+    assert read[0] == read[1] and len(read[0]) == 4
