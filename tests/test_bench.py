@@ -129,3 +129,181 @@ def test_report_renders_tables_markdown_and_chart(tmp_path, torch_measured):
     assert "| ours numba | 64 | 300.0 (270.0) |" in md
     report.write_chart(results, str(tmp_path / "chart.png"))
     assert (tmp_path / "chart.png").read_bytes()[:4] == b"\x89PNG"
+
+
+# -- the load, mlp and overhead sections ----------------------------------------------
+
+def _gone(pid):
+    import os
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def test_background_load_processes_run_inside_and_are_stopped_after():
+    from scratchgan.bench.load import background_load
+    with background_load(2) as pids:
+        assert len(pids) == 2 and not any(_gone(p) for p in pids)
+    assert all(_gone(p) for p in pids)
+
+
+def test_background_load_is_stopped_even_when_the_worker_fails():
+    from scratchgan.bench.run import measure_under_load
+    seen = {}
+
+    def failing_worker(task, env):
+        seen["task"] = task
+        seen["pids"] = [int(p) for p in _children_running_loader()]
+        raise KeyboardInterrupt     # what a Ctrl-C in the middle of a worker looks like
+
+    with pytest.raises(KeyboardInterrupt):
+        measure_under_load({"kind": "step", "max_wait": 60.0}, {}, 1, run_worker=failing_worker)
+    assert seen["task"]["max_wait"] == 0.0          # no waiting for a quiet machine under load
+    assert len(seen["pids"]) == 1 and all(_gone(p) for p in seen["pids"])
+
+
+def _children_running_loader():
+    import os
+    me = str(os.getpid())
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                ppid = f.read().rsplit(")", 1)[1].split()[1]
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                cmd = f.read()
+        except OSError:
+            continue
+        if ppid == me and b"np.matmul(a, a, out=out)" in cmd:
+            yield entry
+
+
+@pytest.mark.parametrize("bad", ["-1", "0"])
+def test_bad_background_load_is_a_named_error(capsys, bad):
+    assert main(["bench", "--quick", "--background-load", bad]) == 2
+    assert "--background-load must be a number of busy processes >= 1" in capsys.readouterr().err
+
+
+def test_command_line_reproduces_the_new_options():
+    import argparse
+    from scratchgan.bench.run import add_arguments, command_line
+    p = argparse.ArgumentParser()
+    add_arguments(p)
+    args = p.parse_args(["--quick", "--only", "load", "overhead", "--background-load", "2"])
+    line = command_line(args)
+    assert line == "scratchgan bench --quick --only load overhead --background-load 2"
+    assert command_line(p.parse_args(line.split()[2:])) == line
+
+
+def test_our_mlp_step_runs_and_counts_its_flops():
+    from scratchgan.bench.mlp import mlp_step_flops, ours_mlp_step
+    record = ours_mlp_step(4, "numpy")()
+    assert np.isfinite(record["loss_d"]) and np.isfinite(record["loss_g"])
+    f_g = 2 * 400 + 3 * 400 * 400 + 400 * 2
+    f_d = 2 * 200 + 2 * 200 * 200 + 200
+    assert mlp_step_flops(1) == 2 * (4 * f_g + 9 * f_d)
+
+
+def test_torch_mlp_step_and_overhead_chains_where_torch_is_installed():
+    torch = pytest.importorskip("torch")
+    from scratchgan.bench.mlp import torch_mlp_models, torch_mlp_step
+    from scratchgan.bench.overhead import CHAINS, ours_chain, torch_chain
+    from scratchgan.gan.models import build_models
+    G, D = build_models("mlp", (2,))
+    tG, tD = torch_mlp_models(torch)
+    for ours, theirs in ((G, tG), (D, tD)):     # the same layers, the same parameter shapes
+        assert ([tuple(p.shape) for _, p in ours.named_parameters()]
+                == [tuple(p.shape) for p in theirs.parameters()])
+    loss_d, loss_g = torch_mlp_step(torch, 4)()
+    assert np.isfinite(loss_d) and np.isfinite(loss_g)
+    for chain in CHAINS:      # both libraries compute the same chain
+        ours = ours_chain(chain, False, n_ops=6)().data
+        theirs = torch_chain(torch, chain, False, n_ops=6)().detach().numpy()
+        np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-5)
+        torch_chain(torch, chain, True, n_ops=6)()
+
+
+def test_overhead_chains_run_forward_and_backward():
+    from scratchgan.bench.overhead import CHAINS, ours_chain
+    for chain in CHAINS:
+        y = ours_chain(chain, True, n_ops=6)()
+        assert np.isfinite(float(y.data))
+
+
+def test_bench_quick_mlp_and_overhead_from_the_command_line(tmp_path, capsys):
+    out, md = tmp_path / "bench.json", tmp_path / "bench.md"
+    code = main(["bench", "--quick", "--only", "mlp", "overhead", "--no-torch",
+                 "--backends", "numpy", "--peak-size", "64", "--threads", "1",
+                 "--repeats", "1", "--json", str(out), "--markdown", str(md)])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "== PacGAN MLP training step" in printed and "== Per-Function overhead" in printed
+    results = json.loads(out.read_text())
+    (row,) = results["mlp"]["rows"]
+    assert row["name"] == "ours numpy" and row["batch"] == 100 and row["median_s"] > 0
+    assert row["gflops"] > 0 and row["foreign_load_cores"] is not None
+    rows = results["overhead"]["rows"]
+    assert [(r["chain"], r["mode"]) for r in rows] == [
+        (c, m) for c in ("elementwise", "conv-bn-act") for m in ("forward", "forward+backward")]
+    assert all(r["results"]["ours"]["us_per_op"] > 0 and "torch" not in r["results"]
+               for r in rows)
+    text = md.read_text()
+    assert "## PacGAN MLP training step" in text and "## Per-Function overhead" in text
+    assert "**Per-Function overhead.**" in text and "**MLP step.**" in text
+
+
+def test_bench_quick_load_section_beside_a_busy_process(tmp_path, capsys):
+    out = tmp_path / "bench.json"
+    code = main(["bench", "--quick", "--only", "step", "--background-load", "1", "--no-torch",
+                 "--batches", "2", "--backends", "numpy", "--peak-size", "64",
+                 "--threads", "1", "--repeats", "1", "--json", str(out)])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "== DCGAN-28 step beside 1 busy process (--background-load 1) ==" in printed
+    results = json.loads(out.read_text())
+    assert results["settings"]["sections"] == ["step", "load"]
+    assert results["settings"]["background_load"] == 1
+    assert "--background-load 1" in results["command"]
+    (row,) = results["load"]["rows"]
+    assert row["quiet_from"] == "step section" and row["quiet"]["median_s"] > 0
+    loaded = row["loaded"]
+    assert loaded["median_s"] > 0 and loaded["background_load"] == 1
+    assert loaded["foreign_load_cores"] is not None and loaded["foreign_load_cores"] >= 0
+    assert row["slowdown"] == pytest.approx(loaded["median_s"] / row["quiet"]["median_s"])
+    assert all(_gone(p) for p in loaded["background_pids"])
+
+
+def test_report_renders_load_mlp_and_overhead_sections():
+    results = _fake_results(True)
+
+    def step(name, impl, ms, load=0.0):
+        return {"name": name, "impl": impl, "median_s": ms / 1e3, "min_s": ms / 1e3 * 0.9,
+                "foreign_load_cores": load}
+    results["load"] = {"background_load": 1, "kind": "BLAS loop", "torch": "measured",
+                       "rows": [{"name": "ours numba", "impl": "ours", "which": "numba",
+                                 "batch": 64, "quiet_from": "step section",
+                                 "quiet": step("ours numba", "ours", 300.0),
+                                 "loaded": step("ours numba", "ours", 540.0, 1.0),
+                                 "slowdown": 1.8, "vs_torch_quiet": 1.25,
+                                 "vs_torch_loaded": 0.75},
+                                {"name": "torch eager", "impl": "torch", "which": "eager",
+                                 "batch": 64, "quiet_from": "measured here",
+                                 "quiet": step("torch eager", "torch", 240.0, 0.5),
+                                 "loaded": {"error": "RuntimeError: boom"}}]}
+    us = {"median_s": 2e-3, "min_s": 1.8e-3, "us_per_op": 10.0, "us_per_op_min": 9.0}
+    results["overhead"] = {"torch": "measured", "rows": [
+        {"chain": "elementwise", "label": "mul, add, tanh on (4, 4)", "mode": "forward",
+         "n_ops": 201, "results": {"ours": us, "torch": {**us, "us_per_op": 2.5}},
+         "vs_torch": 4.0, "foreign_load_cores": 0.0}]}
+    text = report.format_console(results)
+    assert "1.80x" in text and "0.75" in text and "failed: RuntimeError: boom" in text
+    assert "torch eager *" in text       # its quiet time was measured under load
+    assert "quiet measurements of this section and this run's step section" in text
+    assert "ours/torch" in text and "4.00" in text
+    md = report.to_markdown(results)
+    assert "| ours numba | 64 | 300.0 (270.0) | 540.0 (486.0) | 1.80x |" in md
+    assert "| elementwise: mul, add, tanh on (4, 4) | forward | 10.00 (9.000) |" in md
+    assert "**Background load (`--background-load K`).**" in md

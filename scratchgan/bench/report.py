@@ -26,7 +26,9 @@ METHOD = """\
   marked `*`.
 - **Same conditions for every library.** Each worker process starts with
   `OMP_NUM_THREADS`, `OPENBLAS_NUM_THREADS`, `MKL_NUM_THREADS` and `NUMBA_NUM_THREADS` set to
-  the thread count (PyTorch also gets `torch.set_num_threads`), and, in malloc mode
+  the thread count (PyTorch also gets `torch.set_num_threads`; our CPU measurements run
+  inside `scratchgan.threads.using_threads(threads)`, as `scratchgan train` does: that many
+  kernel chunk workers, BLAS and OpenMP pools of one thread), and, in malloc mode
   `tuned`, with `MALLOC_MMAP_THRESHOLD_=67108864 MALLOC_TRIM_THRESHOLD_=1073741824`, so
   glibc neither maps multi-MB blocks afresh nor trims them on every call (a 1.6-4.5x effect
   on single kernels with the default, dynamic thresholds); NumPy arrays and PyTorch tensors
@@ -75,6 +77,38 @@ METHOD = """\
   mask per gradient; linear layers are NumPy BLAS calls on both of our backends (timed once,
   marked †) and `F.linear`/`torch.mm` in PyTorch. No bias. Results are cross-checked between
   backends before timing (a mismatch marks the row `!`).
+- **Background load (`--background-load K`).** The DCGAN-28 step (ours on the first
+  backend, PyTorch eager) at each batch, first quiet (the same run's "step" rows where
+  that section ran, else measured in the same way here), then each configuration again in
+  a fresh worker with K busy processes started beside it: each `python -c` with
+  `OPENBLAS_NUM_THREADS=OMP_NUM_THREADS=MKL_NUM_THREADS=1` running a float32 512 x 512
+  NumPy matmul in a loop (one core of steady work each; the same load for ours and for
+  PyTorch). The loaders start before the worker (the run waits until each has done its
+  first product), are killed (process group, SIGKILL) and reaped as soon as the worker
+  ends, whatever way it ends, and exit by themselves if the run dies. Under load the
+  worker does not wait for a quiet machine; the foreign load it saw while timing is
+  recorded (about K cores where the loaders ran throughout). Slowdown = loaded median /
+  quiet median of the same configuration; "÷ torch eager" compares ours with PyTorch in
+  the same state (quiet or loaded).
+- **MLP step.** PacGAN's sizes for 2-D data: G = 4 hidden layers of 400 (Linear,
+  BatchNorm1d, ReLU) from z of size 2, D = 3 hidden layers of 200 (Linear, LeakyReLU 0.2),
+  batch 100, non-saturating loss, Adam(2e-4, betas 0.5/0.999), n_critic 1. Ours:
+  `Trainer.train_step` of `build_trainer` with `model = "mlp"` (`build_models("mlp", (2,))`,
+  the layers' default initialisation), EMA off, a fixed random batch of points. PyTorch: the
+  same layers in `torch.nn` with their default initialisation (the same distributions as
+  ours), default Adam, and the step structure of the DCGAN comparison (z drawn in the step,
+  fake batch under `no_grad`, D frozen in the G update, `loss.item()` per update). Each
+  configuration in its fresh worker, like the DCGAN steps; GFLOP counts the linear layers'
+  multiply-adds x 2 with the same 4 F_G + 9 F_D convention.
+- **Per-Function overhead.** Chains of N = 201 ops on tiny arrays, built afresh on every
+  call: "elementwise" cycles mul by a (4, 4) tensor, add of it, tanh on a (4, 4) float32
+  input; "conv-bn-act" cycles conv2d (3 -> 3 channels, 3x3, padding 1, no bias), batch norm
+  (batch statistics) and leaky ReLU on (2, 3, 8, 8). "forward" records the graph without a
+  backward; "forward+backward" then calls `y.sum().backward()` (gradients of the input and
+  every parameter, reset to None before each call). µs/op = call time / N. Ours (inside
+  `using_threads`) and PyTorch eager are timed alternately in one worker, one repeat each
+  in turn, with an inner loop so that a repeat lasts at least the kernel table's minimum
+  time.
 """
 
 
@@ -243,7 +277,8 @@ def kernel_table(results: dict[str, Any]) -> tuple[list[str], list[list[str]], l
 def step_table(results: dict[str, Any], section: str) -> tuple[list[str], list[list[str]], list[str]]:
     sec = results[section]
     peak = _peak(results)
-    headers = ["configuration", "batch", "ms/step median (min)", "images/s",
+    headers = ["configuration", "batch", "ms/step median (min)",
+               "points/s" if section == "mlp" else "images/s",
                "GFLOP/s (%peak)", "÷ torch eager", "first step s", "RSS peak MiB",
                "step MiB", "faults/step"]
     gpu = any("gpu_mib" in r for r in sec["rows"])
@@ -277,6 +312,96 @@ def step_table(results: dict[str, Any], section: str) -> tuple[list[str], list[l
     return headers, rows, notes
 
 
+def _load_cell(r: dict[str, Any]) -> str:
+    v = r.get("foreign_load_cores")
+    return "-" if v is None else f"{v:.2f}"
+
+
+def load_table(results: dict[str, Any]) -> tuple[list[str], list[list[str]], list[str]]:
+    """(headers, rows, footnotes) of the background-load section."""
+    sec = results["load"]
+    k = sec["background_load"]
+    headers = ["configuration", "batch", "quiet ms median (min)",
+               f"loaded (K={k}) ms median (min)", "slowdown", "÷ torch eager quiet",
+               "÷ torch eager loaded", "foreign load quiet", "foreign load loaded"]
+    rows, marked = [], False
+    for r in sec["rows"]:
+        quiet, loaded = r["quiet"], r.get("loaded", {})
+        name = r["name"]
+        if (quiet.get("foreign_load_cores") or 0) > LOAD_MARK:
+            name += " *"
+            marked = True
+        def cell(x: dict[str, Any]) -> str:
+            return _ms(x) if "median_s" in x else f"failed: {x.get('error', '?')}"
+        rows.append([name, str(r["batch"]), cell(quiet), cell(loaded),
+                     f"{r['slowdown']:.2f}x" if "slowdown" in r else "-",
+                     _ratio(r["vs_torch_quiet"]) if "vs_torch_quiet" in r else "-",
+                     _ratio(r["vs_torch_loaded"]) if "vs_torch_loaded" in r else "-",
+                     _load_cell(quiet), _load_cell(loaded)])
+    sources = {"step section": "this run's step section",
+               "measured here": "quiet measurements of this section"}
+    quiet_from = " and ".join(sources.get(x, x) for x in
+                              sorted({r["quiet_from"] for r in sec["rows"]}))
+    notes = [f"background load: {_plural(k, 'busy process')} beside each loaded measurement, "
+             f"each a {sec['kind']}; quiet times from {quiet_from}",
+             "slowdown = loaded median / the same configuration's quiet median (2x is what "
+             "running on one of two cores alone would cost); '÷ torch eager' = ours / PyTorch "
+             "eager in the same state; foreign load = cores other processes used while the "
+             "row was timed"]
+    if sec.get("torch") != "measured":
+        notes.append(f"PyTorch: {sec.get('torch')}")
+    if marked:
+        notes.append("*: the quiet time was measured with more than "
+                     f"{LOAD_MARK} cores of foreign load: the slowdown understates")
+    return headers, rows, notes
+
+
+def overhead_table(results: dict[str, Any]) -> tuple[list[str], list[list[str]], list[str]]:
+    """(headers, rows, footnotes) of the per-Function overhead section."""
+    sec = results["overhead"]
+    rows_in = sec.get("rows", [])
+    torch = any("torch" in r["results"] for r in rows_in)
+    headers = ["chain", "mode", "ours µs/op median (min)"] + (
+        ["torch µs/op median (min)", "ours/torch"] if torch else [])
+    rows, marked = [], False
+    for r in rows_in:
+        mode = r["mode"]
+        if (r.get("foreign_load_cores") or 0) > LOAD_MARK:
+            mode += " *"
+            marked = True
+        cells = [f"{r['chain']}: {r['label']}", mode]
+        for impl in (("ours", "torch") if torch else ("ours",)):
+            x = r["results"].get(impl)
+            cells.append(f"{_num(x['us_per_op'])} ({_num(x['us_per_op_min'])})" if x else "-")
+        if torch:
+            cells.append(_ratio(r["vs_torch"]) if "vs_torch" in r else "-")
+        rows.append(cells)
+    n = rows_in[0]["n_ops"] if rows_in else "?"
+    notes = [f"time of one call of a chain of {n} ops (built afresh, then for "
+             "forward+backward y.sum().backward()) / {n}; ratio of medians (> 1: slower)"
+             .replace("{n}", str(n))]
+    if not torch:
+        notes.append(f"PyTorch: {sec.get('torch', 'skipped')}")
+    if marked:
+        notes.append(LOAD_NOTE)
+    if "error" in sec:
+        notes.append(f"overhead worker failed: {sec['error']}")
+    return headers, rows, notes
+
+
+def _extra_sections(results: dict[str, Any]) -> list[tuple[str, tuple]]:
+    """(title, table) of the load and overhead sections present."""
+    out = []
+    if "load" in results:
+        k = results["load"]["background_load"]
+        out.append((f"DCGAN-28 step beside {_plural(k, 'busy process')} (--background-load {k})",
+                    load_table(results)))
+    if "overhead" in results:
+        out.append(("Per-Function overhead (forward, forward+backward; tiny arrays)",
+                    overhead_table(results)))
+    return out
+
+
 # -- rendering ----------------------------------------------------------------------
 
 def render_text(headers: list[str], rows: list[list[str]]) -> str:
@@ -299,7 +424,9 @@ def render_markdown(headers: list[str], rows: list[list[str]]) -> str:
 
 
 SECTION_TITLES = {"step": "DCGAN-28 training step (non-saturating loss)",
-                  "wgan-gp": "WGAN-GP training step (gradient penalty, double backward)"}
+                  "wgan-gp": "WGAN-GP training step (gradient penalty, double backward)",
+                  "mlp": "PacGAN MLP training step (G 4 x 400 with BN, D 3 x 200)"}
+STEP_SECTIONS = ("step", "wgan-gp", "mlp")
 
 
 def format_console(results: dict[str, Any]) -> str:
@@ -308,10 +435,12 @@ def format_console(results: dict[str, Any]) -> str:
         h, rows, notes = kernel_table(results)
         parts += ["", f"== kernels: DCGAN-28 layers, batch {results['kernels']['batch']} ==",
                   render_text(h, rows)] + notes
-    for section in ("step", "wgan-gp"):
+    for section in STEP_SECTIONS:
         if section in results:
             h, rows, notes = step_table(results, section)
             parts += ["", f"== {SECTION_TITLES[section]} ==", render_text(h, rows)] + notes
+    for title, (h, rows, notes) in _extra_sections(results):
+        parts += ["", f"== {title} ==", render_text(h, rows)] + notes
     if results.get("quick"):
         parts += ["", "(--quick: a smoke run; the numbers are indicative only)"]
     return "\n".join(parts)
@@ -339,11 +468,14 @@ def to_markdown(results: dict[str, Any]) -> str:
         h, rows, notes = kernel_table(results)
         parts += ["", f"## Kernels: DCGAN-28 layers, batch {results['kernels']['batch']}", "",
                   render_markdown(h, rows), ""] + [f"{n}  " for n in notes]
-    for section in ("step", "wgan-gp"):
+    for section in STEP_SECTIONS:
         if section in results:
             h, rows, notes = step_table(results, section)
             parts += ["", f"## {SECTION_TITLES[section]}", "", render_markdown(h, rows), ""]
             parts += [f"{n}  " for n in notes]
+    for title, (h, rows, notes) in _extra_sections(results):
+        parts += ["", f"## {title}", "", render_markdown(h, rows), ""]
+        parts += [f"{n}  " for n in notes]
     parts += ["", "## How it is measured", "", METHOD]
     return "\n".join(parts).rstrip() + "\n"
 
@@ -351,7 +483,7 @@ def to_markdown(results: dict[str, Any]) -> str:
 def write_chart(results: dict[str, Any], path: str) -> None:
     """A PNG: step times per configuration and batch, and the kernel time ratios."""
     from matplotlib.figure import Figure
-    panels = [s for s in ("step", "wgan-gp") if s in results]
+    panels = [s for s in STEP_SECTIONS if s in results]
     has_kernels = "kernels" in results and results["kernels"].get("rows")
     n = len(panels) + bool(has_kernels)
     if n == 0:

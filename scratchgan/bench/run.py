@@ -11,6 +11,18 @@ cuBLAS) against PyTorch on CUDA, TF32 off in both, every timed repeat bracketed 
 synchronisation; the training steps at batches 64 and 256 by default; "% peak" against the
 named card's FP32 peak (``--card``, else recognised from the device name), with the measured
 cuBLAS float32 GEMM rate beside it.
+
+Three CPU sections besides the kernels and the DCGAN steps (part of a full CPU run; a
+``--device cuda`` run leaves them out):
+
+    load      the DCGAN-28 step (ours on the first backend, PyTorch eager) at each batch,
+              quiet and then beside ``--background-load K`` busy processes (default 1; see
+              ``load``), each one's slowdown against its own quiet time; the quiet times
+              are the same run's "step" rows where that section ran, else measured here.
+              Giving ``--background-load`` adds this section to ``--only``'s list.
+    mlp       the PacGAN MLP step (batch 100), ours on each backend and PyTorch eager
+    overhead  the cost of one Function call, forward and forward+backward, on tiny arrays
+              (``overhead``), ours and PyTorch alternately in one worker
 """
 from __future__ import annotations
 
@@ -25,7 +37,15 @@ import tempfile
 import time
 from typing import Any
 
-SECTIONS = ("kernels", "step", "wgan-gp")
+from scratchgan.bench import flops
+from scratchgan.bench.load import (LOAD_KIND, BackgroundLoadError, background_load,
+                                   check_background_load)
+from scratchgan.bench.mlp import MLP_BATCH, mlp_step_flops
+from scratchgan.bench.overhead import CHAIN_OPS
+
+SECTIONS = ("kernels", "step", "wgan-gp", "load", "mlp", "overhead")
+CPU_ONLY = ("load", "mlp", "overhead")
+DEFAULT_BACKGROUND_LOAD = 1
 TORCH_IMPORT_ERROR = "PyTorch did not import"
 TORCH_CUDA_ERROR = "PyTorch has no CUDA here"
 DEFAULT_BATCHES = {"cpu": [64, 128], "cuda": [64, 256]}
@@ -38,7 +58,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quick", action="store_true",
                    help="a smoke run: 3 repeats, 2 warm-up steps, no wait for a quiet machine")
     p.add_argument("--only", nargs="+", choices=SECTIONS, metavar="SECTION",
-                   help="run only these sections: kernels, step, wgan-gp (default: all; the "
+                   help="run only these sections: kernels, step, wgan-gp, load, mlp, overhead "
+                        "(default: all; with --device cuda: kernels, step, wgan-gp; the "
                         "machine probe always runs)")
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
                    help="cpu (default): our CPU backends against PyTorch CPU; cuda: our cuda "
@@ -67,6 +88,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="batch of the kernel table (default 64)")
     p.add_argument("--peak-size", type=int, default=2048, metavar="N",
                    help="matrix size of the matmul peak probe (default 2048)")
+    p.add_argument("--background-load", type=int, metavar="K",
+                   help="busy processes (each a single-threaded NumPy BLAS loop) started beside "
+                        "the measurements of the load section (default 1); giving it adds the "
+                        "load section to --only's list")
     p.add_argument("--json", metavar="PATH", help="write every result to this JSON file")
     p.add_argument("--chart", metavar="PATH", help="write a PNG bar chart (matplotlib)")
     p.add_argument("--markdown", metavar="PATH", help="write the tables as markdown "
@@ -141,8 +166,9 @@ def command_line(args: argparse.Namespace) -> str:
         words.append("--no-torch")
     for name, default in (("repeats", None), ("threads", 2), ("malloc", "tuned"),
                           ("max_wait", None), ("kernel_batch", 64), ("peak_size", 2048),
+                          ("background_load", None),
                           ("json", None), ("chart", None), ("markdown", None)):
-        value = getattr(args, name)
+        value = getattr(args, name, None)
         if value is not None and value != default:
             words += ["--" + name.replace("_", "-"), f"{value:g}" if isinstance(value, float)
                       else str(value)]
@@ -152,7 +178,6 @@ def command_line(args: argparse.Namespace) -> str:
 def run_benchmarks(args: argparse.Namespace, log=print) -> dict[str, Any]:
     """Run what ``args`` asks for; return every result (the JSON document)."""
     import scratchgan_kernels
-    from scratchgan.bench import flops
     mode = QUICK if args.quick else FULL
     repeats = args.repeats or mode["repeats"]
     max_wait = mode["max_wait"] if args.max_wait is None else args.max_wait
@@ -174,7 +199,11 @@ def run_benchmarks(args: argparse.Namespace, log=print) -> dict[str, Any]:
         if missing:
             raise ValueError(f"CPU kernel backend(s) not available here: {', '.join(missing)}; "
                              f"available: {', '.join(b for b in present if b != 'cuda')}")
-    sections = list(args.only or SECTIONS)
+    sections = _sections(args)
+    k_load = getattr(args, "background_load", None)
+    if k_load is not None:
+        check_background_load(k_load)
+    k_load = DEFAULT_BACKGROUND_LOAD if k_load is None else k_load
     torch_skip = _torch_status(args.no_torch)
     env = _worker_env(args.threads, args.malloc)
     common = {"threads": args.threads, "max_wait": max_wait, "repeats": repeats,
@@ -187,7 +216,9 @@ def run_benchmarks(args: argparse.Namespace, log=print) -> dict[str, Any]:
                      "threads": args.threads, "malloc": args.malloc, "repeats": repeats,
                      "warmup_steps": mode["warmup"], "max_wait_s": max_wait,
                      "kernel_batch": args.kernel_batch, "kernel_min_time_s": mode["kernel_min_time"],
-                     "peak_size": args.peak_size, "dtype": "float32"},
+                     "peak_size": args.peak_size, "dtype": "float32",
+                     **({"background_load": k_load, "background_load_kind": LOAD_KIND}
+                        if "load" in sections else {})},
         "torch": torch_skip or "measured",
     }
     t_start = time.perf_counter()
@@ -211,41 +242,135 @@ def run_benchmarks(args: argparse.Namespace, log=print) -> dict[str, Any]:
                                              "batch": args.kernel_batch, "backends": backends,
                                              "min_time": mode["kernel_min_time"], **common}, env)}
 
-    for section in ("step", "wgan-gp"):
+    def step_task(section: str, impl: str, which: str, batch: int) -> dict[str, Any]:
+        task = {"kind": "step", "section": section, "batch": batch, "impl": impl,
+                "torch": impl == "torch", "warmup": mode["warmup"], **common}
+        task["backend" if impl == "ours" else "variant"] = which
+        return task
+
+    for section in ("step", "wgan-gp", "mlp"):
         if section not in sections:
             continue
-        configs = [("ours", b) for b in (backends if section == "step" else backends[:1])]
+        configs = [("ours", b) for b in (backends[:1] if section == "wgan-gp" else backends)]
         if torch_skip is None:
             configs += [("torch", "eager")] + ([("torch", "channels_last")]
                                                if section == "step" else [])
+        step_flops = mlp_step_flops if section == "mlp" else (
+            lambda b, section=section: flops.step_flops(b, section))
+        section_batches = [MLP_BATCH] if section == "mlp" else batches
         rows = []
-        for batch in batches:
+        for batch in section_batches:
             for impl, which in configs:
                 name = f"{impl} {which.replace('_', '-')}"
                 log(f"{section} {name} batch {batch} ...")
-                task = {"kind": "step", "section": section, "batch": batch, "impl": impl,
-                        "torch": impl == "torch", "warmup": mode["warmup"], **common}
-                task["backend" if impl == "ours" else "variant"] = which
-                r = _run_worker(task, env)
-                row = {"name": name, "impl": impl, "which": which, "batch": batch,
-                       "flops": flops.step_flops(batch, section), **r}
-                if "median_s" in r:
-                    row["images_per_s"] = batch / r["median_s"]
-                    row["gflops"] = row["flops"] / r["median_s"] / 1e9
-                    log(f"  {1e3 * r['median_s']:.1f} ms/step (min {1e3 * r['min_s']:.1f})")
-                else:
-                    log(f"  failed: {r.get('error')}")
-                rows.append(row)
+                r = _run_worker(step_task(section, impl, which, batch), env)
+                rows.append(_step_row(name, impl, which, batch, step_flops(batch), r, log))
         for row in rows:     # ratio to PyTorch eager at the same batch
             base = next((r for r in rows if r["batch"] == row["batch"] and r["impl"] == "torch"
                          and r["which"] == "eager" and "median_s" in r), None)
             if base is not None and "median_s" in row:
                 row["vs_torch_eager"] = row["median_s"] / base["median_s"]
         results[section] = {"torch": torch_skip or "measured", "rows": rows,
-                            "flops_per_step": {str(b): flops.step_flops(b, section)
-                                               for b in batches}}
+                            "flops_per_step": {str(b): step_flops(b) for b in section_batches}}
+
+    if "load" in sections:
+        results["load"] = _load_section(results, backends[0], batches, k_load, torch_skip,
+                                        step_task, env, log)
+
+    if "overhead" in sections:
+        log(f"per-Function overhead: ours{'' if torch_skip else ', torch'} ...")
+        results["overhead"] = {"torch": torch_skip or "measured",
+                               **_run_worker({"kind": "overhead", "torch": torch_skip is None,
+                                              "min_time": mode["kernel_min_time"],
+                                              "n_ops": CHAIN_OPS, **common}, env)}
     results["wall_s"] = time.perf_counter() - t_start
     return results
+
+
+def _sections(args: argparse.Namespace) -> list[str]:
+    """The sections to run: --only's (plus load where --background-load is given), else all
+    (on cuda, all but the CPU-only ones); a CPU-only one asked for on cuda is an error."""
+    device = _device(args)
+    if args.only:
+        sections = list(args.only)
+        if getattr(args, "background_load", None) is not None and "load" not in sections:
+            sections.append("load")
+    else:
+        sections = [s for s in SECTIONS if device == "cpu" or s not in CPU_ONLY]
+        if device != "cpu" and getattr(args, "background_load", None) is not None:
+            sections.append("load")
+    bad = [s for s in sections if device != "cpu" and s in CPU_ONLY]
+    if bad:
+        raise ValueError(f"section(s) {', '.join(bad)} run on the CPU only (--device cpu); "
+                         f"--background-load belongs to the load section")
+    return sections
+
+
+def _step_row(name: str, impl: str, which: str, batch: int, n_flops: int, r: dict[str, Any],
+              log) -> dict[str, Any]:
+    row = {"name": name, "impl": impl, "which": which, "batch": batch, "flops": n_flops, **r}
+    if "median_s" in r:
+        row["images_per_s"] = batch / r["median_s"]
+        row["gflops"] = n_flops / r["median_s"] / 1e9
+        log(f"  {1e3 * r['median_s']:.1f} ms/step (min {1e3 * r['min_s']:.1f})"
+            + (f", foreign load {r['foreign_load_cores']:.2f} cores"
+               if r.get("background_load") else ""))
+    else:
+        log(f"  failed: {r.get('error')}")
+    return row
+
+
+def measure_under_load(task: dict[str, Any], env: dict[str, str], k: int,
+                       run_worker=None) -> dict[str, Any]:
+    """``task`` in a fresh worker beside ``k`` busy processes (``load.background_load``),
+    which are stopped when it ends, however it ends. The worker does not wait for a quiet
+    machine (max_wait 0) and records the foreign load it saw. ``run_worker`` (default
+    ``_run_worker``) runs it."""
+    run_worker = run_worker or _run_worker
+    try:
+        with background_load(k) as pids:
+            r = run_worker({**task, "max_wait": 0.0}, env)
+    except BackgroundLoadError as e:   # a loader did not start: this row fails, the run goes on
+        return {"error": f"background load: {e}", "background_load": k}
+    return {**r, "background_load": k, "background_pids": pids}
+
+
+def _load_section(results: dict[str, Any], backend: str, batches: list[int], k: int,
+                  torch_skip: str | None, step_task, env: dict[str, str], log) -> dict[str, Any]:
+    configs = [("ours", backend)] + ([("torch", "eager")] if torch_skip is None else [])
+    quiet_rows = {(r["impl"], r["which"], r["batch"]): r
+                  for r in results.get("step", {}).get("rows", []) if "median_s" in r}
+    rows = []
+    for batch in batches:
+        for impl, which in configs:
+            name = f"{impl} {which.replace('_', '-')}"
+            quiet = quiet_rows.get((impl, which, batch))
+            source = "step section"
+            if quiet is None:
+                log(f"load {name} batch {batch}, quiet ...")
+                quiet = _step_row(name, impl, which, batch, flops.step_flops(batch),
+                                  _run_worker(step_task("step", impl, which, batch), env), log)
+                source = "measured here"
+            rows.append({"name": name, "impl": impl, "which": which, "batch": batch,
+                         "quiet": quiet, "quiet_from": source})
+    for row in rows:
+        log(f"load {row['name']} batch {row['batch']}, beside {k} busy "
+            f"process{'' if k == 1 else 'es'} ...")
+        r = measure_under_load(step_task("step", row["impl"], row["which"], row["batch"]), env, k)
+        row["loaded"] = _step_row(row["name"], row["impl"], row["which"], row["batch"],
+                                  flops.step_flops(row["batch"]), r, log)
+        if "median_s" in row["loaded"] and "median_s" in row["quiet"]:
+            row["slowdown"] = row["loaded"]["median_s"] / row["quiet"]["median_s"]
+    for row in rows:         # ours / PyTorch eager at the same batch, quiet and loaded
+        base = next((r for r in rows if r["batch"] == row["batch"] and r["impl"] == "torch"),
+                    None)
+        if base is None:
+            continue
+        for state in ("quiet", "loaded"):
+            if "median_s" in row[state] and "median_s" in base[state]:
+                row[f"vs_torch_{state}"] = row[state]["median_s"] / base[state]["median_s"]
+    return {"background_load": k, "kind": LOAD_KIND, "torch": torch_skip or "measured",
+            "backend": backend, "rows": rows}
 
 
 def report(results: dict[str, Any], args: argparse.Namespace, log=print) -> None:

@@ -6,7 +6,9 @@ untimed warm-up calls each (compilation, caches, workspaces), then an inner loop
 callable so that one timed repeat lasts at least ``min_time`` (only fast kernels loop;
 ``min_time`` 0: no inner loop and no calibration call, for training steps),
 then ``repeats`` timed repeats; per-call time = repeat time / inner, reported as median and
-min. For GPU work, ``sync`` (e.g. ``cupy.cuda.Device().synchronize``) is called before each
+min. ``scopes`` gives a callable a context (e.g. ``lambda: using_threads(2)``) entered around
+its warm-up, its calibration and each of its timed repeats, outside the timer, so callables
+with different process-wide settings can still be timed alternately. For GPU work, ``sync`` (e.g. ``cupy.cuda.Device().synchronize``) is called before each
 timed repeat starts and before it ends, so a repeat's time covers the device work its calls
 queued, not only the launches. ``wait_quiet`` waits until other processes use less than ``threshold`` cores (read from
 /proc/stat minus this process's own CPU time); ``foreign_load`` measures that load between
@@ -17,11 +19,12 @@ environment variables before NumPy loads and still import it first.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import resource
 import statistics
 import time
-from typing import Callable
+from typing import Callable, ContextManager
 
 
 # -- load monitoring --------------------------------------------------------------
@@ -79,29 +82,40 @@ def _inner_count(fn: Callable[[], object], min_time: float,
 
 
 def bench_pair(fns: dict[str, Callable[[], object]], repeats: int, min_time: float,
-               warmup: int = 2, sync: Callable[[], object] | None = None) -> dict[str, dict]:
+               warmup: int = 2, sync: Callable[[], object] | None = None,
+               scopes: dict[str, Callable[[], ContextManager]] | None = None
+               ) -> dict[str, dict]:
     """Time the callables alternately: {name: {"median_s", "min_s", "times_s", "inner",
     "minor_faults_per_call"}}, times per call. See the module docstring for the procedure;
-    ``sync`` waits for queued device work (GPU timings), None for host code."""
+    ``sync`` waits for queued device work (GPU timings), None for host code; ``scopes``
+    {name: context factory} for callables that run in a context of their own."""
     sync = sync or _no_sync
-    for fn in fns.values():          # warm-up (compiles, fills caches and workspaces)
-        for _ in range(warmup):
-            fn()
+    scopes = scopes or {}
+
+    def scope(name: str) -> ContextManager:
+        return scopes[name]() if name in scopes else contextlib.nullcontext()
+    for name, fn in fns.items():     # warm-up (compiles, fills caches and workspaces)
+        with scope(name):
+            for _ in range(warmup):
+                fn()
     sync()
-    inner = {name: _inner_count(fn, min_time, sync) if min_time > 0 else 1
-             for name, fn in fns.items()}
+    inner = {}
+    for name, fn in fns.items():
+        with scope(name):
+            inner[name] = _inner_count(fn, min_time, sync) if min_time > 0 else 1
     times: dict[str, list[float]] = {name: [] for name in fns}
     faults = dict.fromkeys(fns, 0)
     for _ in range(repeats):
         for name, fn in fns.items():
-            sync()
-            f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-            t0 = time.perf_counter()
-            for _ in range(inner[name]):
-                fn()
-            sync()
-            times[name].append((time.perf_counter() - t0) / inner[name])
-            faults[name] += resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0
+            with scope(name):
+                sync()
+                f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+                t0 = time.perf_counter()
+                for _ in range(inner[name]):
+                    fn()
+                sync()
+                times[name].append((time.perf_counter() - t0) / inner[name])
+                faults[name] += resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0
     return {name: {"median_s": statistics.median(t), "min_s": min(t), "times_s": t,
                    "inner": inner[name],
                    "minor_faults_per_call": faults[name] / (repeats * inner[name])}

@@ -2,8 +2,18 @@
 
 The parent (``scratchgan.bench.run``) sets the thread and malloc environment variables
 before starting this process, so they are in force when NumPy, Numba and PyTorch load.
-The task is a JSON object with "kind" ("probe", "kernels" or "step") and its settings; the
-result is written as JSON to OUT.json (an "error" key where the measurement failed).
+The task is a JSON object with "kind" ("probe", "kernels", "step" or "overhead") and its
+settings; the result is written as JSON to OUT.json (an "error" key where the measurement
+failed). A "step" task's "section" names the step: "step" and "wgan-gp" (the DCGAN-28
+steps of ``steps``) or "mlp" (the PacGAN MLP step of ``mlp``).
+
+Threads: our CPU measurements run inside ``scratchgan.threads.using_threads(threads)``
+(the kernels' chunk workers = threads, BLAS and OpenMP pools of one thread), as
+``scratchgan train`` runs; PyTorch gets ``torch.set_num_threads(threads)``.
+
+Foreign load: every timed measurement records the cores other processes used while it
+ran ("foreign_load_cores"), also when it does not wait for a quiet machine (``max_wait``
+0, as under ``--background-load``, where that load is the point).
 
 Memory of a training step (kind "step"): after the models, optimizers and data are built
 and one first step has run (compilation, optimizer state, persistent workspaces), the
@@ -22,6 +32,7 @@ grows, or PyTorch's peak allocated bytes).
 """
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import gc
 import json
@@ -69,20 +80,44 @@ def _gpu_mib(impl: str, torch: Any) -> float:
     return cupy.get_default_memory_pool().total_bytes() / 2 ** 20
 
 
+def _ours_threads(task: dict[str, Any]) -> contextlib.AbstractContextManager:
+    """The thread scope of our CPU measurements: ``using_threads(task["threads"])``."""
+    if task.get("device", "cpu") != "cpu":
+        return contextlib.nullcontext()
+    from scratchgan.threads import using_threads
+    return using_threads(task["threads"])
+
+
 def measure_step(task: dict[str, Any], torch: Any) -> dict[str, Any]:
-    from scratchgan.bench.steps import ours_step, torch_step
-    from scratchgan.bench.timing import bench_pair, foreign_load, snapshot, wait_quiet
+    if task["impl"] == "ours":
+        with _ours_threads(task):
+            return _measure_step(task, torch)
+    return _measure_step(task, torch)
+
+
+def _step_fn(task: dict[str, Any], torch: Any, device: str):
     section, batch = task["section"], task["batch"]
+    if section == "mlp":
+        from scratchgan.bench.mlp import ours_mlp_step, torch_mlp_step
+        if device != "cpu":
+            raise ValueError("the mlp section runs on the CPU only")
+        return (torch_mlp_step(torch, batch) if task["impl"] == "torch"
+                else ours_mlp_step(batch, task["backend"]))
+    from scratchgan.bench.steps import ours_step, torch_step
+    if task["impl"] == "torch":
+        return torch_step(torch, section, batch, channels_last=task["variant"] == "channels_last",
+                          device=device)
+    return ours_step(section, batch, task["backend"], device=device)
+
+
+def _measure_step(task: dict[str, Any], torch: Any) -> dict[str, Any]:
+    from scratchgan.bench.timing import bench_pair, foreign_load, snapshot, wait_quiet
     device = task.get("device", "cpu")
     sync = None
     if device == "cuda":
         from scratchgan.bench.machine import cuda_sync
         sync = cuda_sync
-    if task["impl"] == "torch":
-        fn = torch_step(torch, section, batch, channels_last=task["variant"] == "channels_last",
-                        device=device)
-    else:
-        fn = ours_step(section, batch, task["backend"], device=device)
+    fn = _step_fn(task, torch, device)
     t0 = time.perf_counter()
     fn()                      # the first warm-up step: Numba cache load or compile, oneDNN
     if sync:                  # primitives, NVRTC compiles or cache loads, optimizer state
@@ -149,6 +184,10 @@ def run_task(task: dict[str, Any]) -> dict[str, Any]:
         return {"rows": rows}
     if kind == "step":
         return measure_step(task, torch)
+    if kind == "overhead":
+        from scratchgan.bench.overhead import CHAIN_OPS, run_overhead
+        return {"rows": run_overhead(task["threads"], torch, task["repeats"], task["min_time"],
+                                     task["max_wait"], task.get("n_ops") or CHAIN_OPS)}
     raise ValueError(f"unknown task kind {kind!r}")
 
 
