@@ -83,8 +83,8 @@ def _wait_ready(procs: list[subprocess.Popen], timeout: float) -> None:
     while pending:
         left = deadline - time.monotonic()
         if left <= 0:
-            raise BackgroundLoadError(f"{len(pending)} background-load process(es) did not start "
-                               f"within {timeout:g} s")
+            raise BackgroundLoadError(f"{len(pending)} background-load process(es) did not "
+                                      f"start within {timeout:g} s")
         ready, _, _ = select.select([p.stdout for p in pending], [], [], left)
         for p in [p for p in pending if p.stdout in ready]:
             line = p.stdout.readline()

@@ -78,7 +78,7 @@ METHOD = """\
   marked †) and `F.linear`/`torch.mm` in PyTorch. No bias. Results are cross-checked between
   backends before timing (a mismatch marks the row `!`).
 - **Background load (`--background-load K`).** The DCGAN-28 step (ours on the first
-  backend, PyTorch eager) at each batch, first quiet (the same run's "step" rows where
+  backend, PyTorch eager) at batch 64 (or each of `--batches`), first quiet (the same run's "step" rows where
   that section ran, else measured in the same way here), then each configuration again in
   a fresh worker with K busy processes started beside it: each `python -c` with
   `OPENBLAS_NUM_THREADS=OMP_NUM_THREADS=MKL_NUM_THREADS=1` running a float32 512 x 512

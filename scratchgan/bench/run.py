@@ -15,7 +15,8 @@ cuBLAS float32 GEMM rate beside it.
 Three CPU sections besides the kernels and the DCGAN steps (part of a full CPU run; a
 ``--device cuda`` run leaves them out):
 
-    load      the DCGAN-28 step (ours on the first backend, PyTorch eager) at each batch,
+    load      the DCGAN-28 step (ours on the first backend, PyTorch eager) at batch 64 (or
+              at each of ``--batches`` where given),
               quiet and then beside ``--background-load K`` busy processes (default 1; see
               ``load``), each one's slowdown against its own quiet time; the quiet times
               are the same run's "step" rows where that section ran, else measured here.
@@ -46,6 +47,7 @@ from scratchgan.bench.overhead import CHAIN_OPS
 SECTIONS = ("kernels", "step", "wgan-gp", "load", "mlp", "overhead")
 CPU_ONLY = ("load", "mlp", "overhead")
 DEFAULT_BACKGROUND_LOAD = 1
+LOAD_BATCH = 64            # the load section's batch where --batches is not given
 TORCH_IMPORT_ERROR = "PyTorch did not import"
 TORCH_CUDA_ERROR = "PyTorch has no CUDA here"
 DEFAULT_BATCHES = {"cpu": [64, 128], "cuda": [64, 256]}
@@ -274,7 +276,8 @@ def run_benchmarks(args: argparse.Namespace, log=print) -> dict[str, Any]:
                             "flops_per_step": {str(b): step_flops(b) for b in section_batches}}
 
     if "load" in sections:
-        results["load"] = _load_section(results, backends[0], batches, k_load, torch_skip,
+        load_batches = batches if args.batches else [LOAD_BATCH]
+        results["load"] = _load_section(results, backends[0], load_batches, k_load, torch_skip,
                                         step_task, env, log)
 
     if "overhead" in sections:
