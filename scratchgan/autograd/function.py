@@ -13,6 +13,7 @@ those with Functions, so that the recomputation is differentiated too.
 """
 from __future__ import annotations
 
+import sys
 import weakref
 from typing import Any
 
@@ -38,31 +39,34 @@ class Function:
         tensors = self._as_tensors(inputs)
         ys = self.forward(*[x.data for x in tensors])
         multiple = isinstance(ys, tuple)
-        ys = ys if multiple else (ys,)
-        outputs = tuple(Tensor(y) for y in ys)
-        self.needs_input_grad = tuple(x.requires_grad for x in tensors)
-        if Config.enable_backprop and any(self.needs_input_grad):
-            self.generation = max(x.generation for x in tensors)
+        outputs = tuple([Tensor(y) for y in ys]) if multiple else (Tensor(ys),)
+        self.needs_input_grad = needs = tuple([x.requires_grad for x in tensors])
+        if Config.enable_backprop and True in needs:
+            self.generation = generation = max([x.generation for x in tensors])
             self.inputs = tensors
-            self._outputs = tuple(weakref.ref(y) for y in outputs)
-            self.output_meta = tuple((y.shape, y.dtype) for y in outputs)
+            self._outputs = tuple([weakref.ref(y) for y in outputs])
+            self.output_meta = tuple([(y.data.shape, y.data.dtype) for y in outputs])
             for y in outputs:
                 y.creator = self
                 y.requires_grad = True
-                y.generation = self.generation + 1
+                y.generation = generation + 1
         return outputs if multiple else outputs[0]
 
     def _as_tensors(self, inputs: tuple[Any, ...]) -> tuple[Tensor, ...]:
         """Wrap constants as Tensors in the dtype of the floating Tensor inputs, and on their
         device; reject floating Tensors of different dtypes, and Tensors on different
         devices (a 0-d constant Tensor on the host is moved), with a clear message."""
-        float_dtypes = {x.dtype for x in inputs if isinstance(x, Tensor) and x.dtype.kind == "f"}
-        if len(float_dtypes) > 1:
-            names = " and ".join(sorted(str(d) for d in float_dtypes))
-            raise TypeError(f"{self.name}: inputs have different dtypes ({names}); "
-                            "cast one of them with .astype() first")
-        dtype = float_dtypes.pop() if float_dtypes else None
-        gpu = next((x for x in inputs if isinstance(x, Tensor) and x.device == "cuda"), None)
+        dtype = None
+        for x in inputs:
+            if isinstance(x, Tensor) and x.data.dtype.kind == "f":
+                if dtype is None:
+                    dtype = x.data.dtype
+                elif x.data.dtype != dtype:
+                    raise TypeError(f"{self.name}: inputs have different dtypes ({dtype} and "
+                                    f"{x.data.dtype}); cast one of them with .astype() first")
+        # no input can live on a GPU unless something imported CuPy
+        gpu = None if "cupy" not in sys.modules else next(
+            (x for x in inputs if isinstance(x, Tensor) and x.device == "cuda"), None)
         if gpu is None:
             return tuple(x if isinstance(x, Tensor) else Tensor(as_array(x, dtype))
                          for x in inputs)

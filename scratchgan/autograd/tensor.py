@@ -16,15 +16,23 @@ from scratchgan.backend import check_device, device_of, get_array_module, to_dev
 DEFAULT_DTYPE = np.float32
 
 
+_FUNCTIONS = None
+
+
 def _functions():
-    # Imported on use: the functions package itself builds on Tensor.
-    from scratchgan import functions
-    return functions
+    """scratchgan.functions, imported on first use (it builds on Tensor) and kept."""
+    global _FUNCTIONS
+    if _FUNCTIONS is None:
+        from scratchgan import functions
+        _FUNCTIONS = functions
+    return _FUNCTIONS
 
 
 def as_array(data: Any, dtype: Any = None) -> Any:
     """An ndarray for ``data``: Python floats become float32 (the default dtype),
     arrays keep their dtype unless ``dtype`` is given."""
+    if dtype is None and type(data) is np.ndarray:    # the common case, first
+        return data
     if isinstance(data, Tensor):
         data = data.data
     xp = get_array_module(data)
