@@ -79,7 +79,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--repeats", type=int, help="timed repeats per measurement "
                                                "(default 15, --quick 3)")
     p.add_argument("--threads", type=int, default=2,
-                   help="threads of every library: BLAS, OpenMP, Numba, torch (default 2)")
+                   help="threads of every library (default 2): our kernels' chunk workers "
+                        "(scratchgan.threads.using_threads, BLAS on one thread inside), "
+                        "torch.set_num_threads, and every worker's OMP/OPENBLAS/MKL/NUMBA "
+                        "thread variables")
     p.add_argument("--malloc", choices=("tuned", "default"), default="tuned",
                    help="glibc malloc mode of every worker (default tuned: mmap threshold "
                         "64 MiB, trim threshold 1 GiB)")
