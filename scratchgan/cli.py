@@ -1,4 +1,4 @@
-"""The ``scratchgan`` command line: train, sample, eval, bench, gradcheck."""
+"""The ``scratchgan`` command line: train, sample, translate, eval, bench, gradcheck."""
 from __future__ import annotations
 
 import argparse
@@ -62,6 +62,24 @@ def _sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def _translate(args: argparse.Namespace) -> int:
+    from scratchgan.gan.checkpoint import CheckpointError
+    from scratchgan.gan.translate import (as_translate, check_inputs, load_translator,
+                                          read_images, translate_in_batches, write_images)
+    try:
+        G, state = load_translator(args.checkpoint)
+        images, names = read_images(args.input)
+        outputs = translate_in_batches(as_translate(G), check_inputs(images, G, args.input),
+                                       args.batch_size)
+        write_images(outputs, names, args.out)
+    except (CheckpointError, FileNotFoundError, ValueError) as e:  # data errors are ValueErrors
+        print(f"scratchgan translate: {e}", file=sys.stderr)
+        return 1
+    print(f"translated {len(outputs)} images with {args.checkpoint} (step {state.get('step')}, "
+          f"{state['config']['dataset']}) into {args.out}/")
+    return 0
+
+
 def _eval(args: argparse.Namespace) -> int:
     from scratchgan.gan.checkpoint import CheckpointError
     from scratchgan.gan.evaluate import evaluate, evaluate_real, format_table, write_json_atomically
@@ -75,6 +93,15 @@ def _eval(args: argparse.Namespace) -> int:
     except (CheckpointError, FileNotFoundError, ValueError) as e:  # data errors are ValueErrors
         print(f"scratchgan eval: {e}", file=sys.stderr)
         return 1
+    json_path = args.json or (Path(args.checkpoint).with_suffix(".eval.json")
+                              if args.checkpoint else None)
+    if result["kind"] == "translation":
+        from scratchgan.gan.translate import format_translation
+        print(f"{result['dataset']}: {args.checkpoint} (step {result['step']}), translating "
+              f"{result['n']} held-out pairs (seed {args.seed})")
+        print(format_translation(result))
+        print(f"wrote {write_json_atomically(json_path, result)}")
+        return 0
     source = (f"{args.checkpoint} (step {result['step']})" if args.checkpoint
               else f"{result['n']} real images of the {args.real} training split")
     print(f"{result['dataset']}: {source}, {result['n']} samples, seed {args.seed}")
@@ -85,8 +112,6 @@ def _eval(args: argparse.Namespace) -> int:
         print(f"features and probabilities from the {result['classifier']} classifier{note}, "
               f"against {result['reference_size']} test images")
     print(format_table(result))
-    json_path = args.json or (Path(args.checkpoint).with_suffix(".eval.json")
-                              if args.checkpoint else None)
     if json_path:
         print(f"wrote {write_json_atomically(json_path, result)}")
     return 0
@@ -133,13 +158,27 @@ def build_parser() -> argparse.ArgumentParser:
     smp.add_argument("--out", default="samples.png", help="output PNG (default samples.png)")
     smp.set_defaults(run=_sample)
 
+    tr = verbs.add_parser("translate", help="translate images with a pix2pix checkpoint "
+                                            "(scratchgan train --task pix2pix)")
+    tr.add_argument("--checkpoint", required=True, help="a ckpt-*.npz file of a pix2pix run")
+    tr.add_argument("--input", required=True, metavar="FOLDER_OR_NPZ",
+                    help="a folder of PNG or JPEG images, or an .npz of images (under 'images' "
+                         "or 'x'), of the size and channels the run trained on")
+    tr.add_argument("--out", required=True, metavar="FOLDER",
+                    help="where the translated PNGs go (one per input, named after it)")
+    tr.add_argument("--batch-size", type=int, default=200, help="images per batch (default 200)")
+    tr.set_defaults(run=_translate)
+
     ev = verbs.add_parser("eval", help="score a checkpoint's generator: FD, IS, KID, precision, "
-                                       "recall, classes covered (images) or modes (2-D mixtures)")
+                                       "recall, classes covered (images) or modes (2-D "
+                                       "mixtures); a pix2pix checkpoint: L1, PSNR and digit "
+                                       "accuracy on held-out pairs")
     source = ev.add_mutually_exclusive_group(required=True)
     source.add_argument("--checkpoint", help="a ckpt-*.npz file")
     source.add_argument("--real", metavar="DATASET",
                         help="score real training images instead: the real-vs-real baseline")
-    ev.add_argument("--n", type=int, default=10000, help="samples to score (default 10000)")
+    ev.add_argument("--n", type=int, default=10000, help="samples (pix2pix: held-out pairs) to "
+                                                         "score (default 10000)")
     ev.add_argument("--reference-n", type=int,
                     help="test images to score against (default: the whole test split)")
     ev.add_argument("--data-dir", help="folder holding the dataset's files (e.g. mnist/*.gz)")

@@ -9,7 +9,8 @@ states resume either. (CuPy's own generator would be faster for large draws, but
 stream differs from NumPy's.)"""
 from __future__ import annotations
 
-from typing import Any
+import contextlib
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -38,3 +39,17 @@ def set_state(state: dict[str, Any]) -> None:
     if not isinstance(state, dict) or state.get("bit_generator") != type(_rng.bit_generator).__name__:
         raise ValueError(f"not a {type(_rng.bit_generator).__name__} state: {str(state)[:80]}")
     _rng.bit_generator.state = state
+
+
+@contextlib.contextmanager
+def drawing_from(rng: np.random.Generator) -> Iterator[np.random.Generator]:
+    """Inside the block, every draw from the global generator comes from ``rng`` instead;
+    the global generator is back, untouched, after. A trainer runs its generator's dropout
+    (pix2pix's noise) this way on the run's own noise generator, whose state its
+    checkpoints hold, so two trainers in one process never draw from each other's stream."""
+    global _rng
+    saved, _rng = _rng, rng
+    try:
+        yield rng
+    finally:
+        _rng = saved

@@ -11,19 +11,22 @@ from pathlib import Path
 from scratchgan import nn, optim
 from scratchgan import random as sg_random
 from scratchgan.backend import cuda_module
-from scratchgan.data import DataLoader, Dataset, load_dataset
+from scratchgan.data import (PAIRED_DATASETS, DataLoader, Dataset, DatasetNotFoundError,
+                             PairedDataset, load_dataset, load_paired)
+from scratchgan.data.paired import FILE_SCHEME as PAIRED_SCHEME
 from scratchgan.gan.checkpoint import Checkpoints
 from scratchgan.gan.config import TrainConfig
 from scratchgan.gan.ema import EMA
 from scratchgan.gan.guard import DivergenceGuard
 from scratchgan.gan.losses import GANLoss, LossOptions, make_loss
-from scratchgan.gan.models import build_models
+from scratchgan.gan.models import build_models, build_pix2pix
 from scratchgan.gan.settings import RunSettings
-from scratchgan.gan.tasks import GANTask
+from scratchgan.gan.tasks import GANTask, TranslationTask
 from scratchgan.gan.trainer import Trainer
 from scratchgan.optim.lr_scheduler import LambdaLR, LRScheduler
 
-__all__ = ["build_trainer", "loss_from_config", "optimizer_from_config", "linear_decay"]
+__all__ = ["build_trainer", "loss_from_config", "optimizer_from_config", "linear_decay",
+           "is_paired", "load_pairs", "held_out_pairs"]
 
 
 def loss_from_config(c: TrainConfig) -> GANLoss:
@@ -59,28 +62,93 @@ def _models(c: TrainConfig, model: str, dataset: Dataset, num_classes: int,
     return G, D
 
 
-def build_trainer(config: TrainConfig, dataset: Dataset | None = None) -> Trainer:
+def is_paired(name: str) -> bool:
+    """Whether ``name`` names a paired dataset (``edges2digits``, ``paired:DIR``, ...)."""
+    scheme, colon, path = name.partition(":")
+    return name in PAIRED_DATASETS or bool(colon and scheme == PAIRED_SCHEME)
+
+
+def load_pairs(c: TrainConfig, split: str = "train", n: int | None = None) -> PairedDataset:
+    """The pairs of ``c.dataset`` (``split``, ``n`` of them drawn with the seed, None: all)
+    in ``c.direction``; a ValueError naming the task when the dataset is not paired."""
+    if not is_paired(c.dataset):
+        raise ValueError(f"config key 'task': pix2pix trains on a paired dataset "
+                         f"({', '.join(sorted(PAIRED_DATASETS))} or {PAIRED_SCHEME}:DIR); "
+                         f"{c.dataset!r} holds no pairs (train it with --task gan)")
+    return load_paired(c.dataset, split, c.seed, n, c.data_dir or None, c.direction)
+
+
+def held_out_pairs(c: TrainConfig, n: int) -> PairedDataset:
+    """n pairs of the test split (a folder's val/) of ``c.dataset``; a folder without val/
+    gives n of its training pairs instead."""
+    try:
+        return load_pairs(c, "test", n)
+    except DatasetNotFoundError:
+        if c.dataset.partition(":")[0] != PAIRED_SCHEME:
+            raise
+        return load_pairs(c, "train", n)
+
+
+#: held-out pairs in the run's grids: (largest image side, pairs)
+FIXED_PAIRS = ((64, 20), (10 ** 9, 8))
+
+
+def _translation(c: TrainConfig, dataset: PairedDataset | None, loss: GANLoss) -> dict:
+    """The pieces of a pix2pix run: its pairs, G and D, the task, the checkpoint metadata."""
+    if dataset is None:
+        dataset = load_pairs(c)
+    elif not isinstance(dataset, PairedDataset):
+        raise ValueError("task 'pix2pix' trains on a PairedDataset (scratchgan.data.load_paired)")
+    G, D = build_pix2pix(dataset.inputs.shape[1:], dataset.targets.shape[1:], c.ngf, c.ndf,
+                         loss.batchnorm_in_d)
+    size = dataset.inputs.shape[-1]
+    n_fixed = next(n for side, n in FIXED_PAIRS if size <= side)
+    fixed = held_out_pairs(c, n_fixed) if dataset.name == c.dataset else dataset
+    task = TranslationTask(dataset, (fixed.inputs[:n_fixed], fixed.targets[:n_fixed]),
+                           c.l1_weight, c.device)
+    metadata = {"task": "pix2pix", "model": "unet", "input_shape": list(dataset.inputs.shape[1:]),
+                "target_shape": list(dataset.targets.shape[1:]), "ngf": c.ngf, "ndf": c.ndf,
+                "batchnorm_in_d": loss.batchnorm_in_d, "num_classes": dataset.num_classes}
+    return dict(arrays=dataset.arrays(), G=G, D=D, task=task, metadata=metadata)
+
+
+def _generation(c: TrainConfig, dataset: Dataset | None, loss: GANLoss) -> dict:
+    """The pieces of a generation run: its data, G and D, the task, the checkpoint metadata."""
+    if dataset is None:
+        if is_paired(c.dataset):
+            raise ValueError(f"dataset {c.dataset!r} holds (input, target) pairs: train it "
+                             f"with --task pix2pix (config key task = \"pix2pix\")")
+        dataset = load_dataset(c.dataset, seed=c.seed, data_dir=c.data_dir or None)
+    elif isinstance(dataset, PairedDataset):
+        raise ValueError("a PairedDataset trains with task 'pix2pix', not 'gan'")
+    if c.conditional and dataset.labels is None:
+        raise ValueError(f"config key 'conditional': dataset {c.dataset!r} has no labels")
+    model = c.model if c.model != "auto" else ("dcgan" if dataset.kind == "image" else "mlp")
+    num_classes = dataset.num_classes if c.conditional else 0
+    G, D = _models(c, model, dataset, num_classes, loss)
+    task = GANTask(dataset, G.nz, num_classes, c.batch_size, c.device, c.seed)
+    metadata = {"model": model, "data_shape": list(dataset.data.shape[1:]),
+                "num_classes": num_classes}
+    return dict(arrays=dataset, G=G, D=D, task=task, metadata=metadata)
+
+
+def build_trainer(config: TrainConfig, dataset: Dataset | PairedDataset | None = None) -> Trainer:
     """A Trainer for ``config``. ``dataset``: train on this one instead of loading
-    ``config.dataset`` (a benchmark's fixed batch, a test's few samples). The device and
-    the kernel backend are checked first, before any data is loaded; the global random
-    generator is seeded with ``config.seed`` before the models are initialised (on the
-    host, then moved to the device)."""
+    ``config.dataset`` (a benchmark's fixed batch, a test's few samples; a PairedDataset
+    for ``task = "pix2pix"``, whose grids then show its first pairs unless its name is
+    ``config.dataset``). The device and the kernel backend are checked first, before any
+    data is loaded; the global random generator is seeded with ``config.seed`` before the
+    models are initialised (on the host, then moved to the device)."""
     c = config
     if c.device == "cuda":
         cuda_module()        # DeviceUnavailable, naming what is missing: CuPy or a GPU
     settings = RunSettings.from_config(c)
     with settings.applied():
         sg_random.manual_seed(c.seed)
-        if dataset is None:
-            dataset = load_dataset(c.dataset, seed=c.seed, data_dir=c.data_dir or None)
-        if c.conditional and dataset.labels is None:
-            raise ValueError(f"config key 'conditional': dataset {c.dataset!r} has no labels")
-        model = c.model if c.model != "auto" else ("dcgan" if dataset.kind == "image" else "mlp")
-        num_classes = dataset.num_classes if c.conditional else 0
         loss = loss_from_config(c)
-        G, D = _models(c, model, dataset, num_classes, loss)
-        G, D = G.to(c.device), D.to(c.device)     # initialised on the host, then moved
-        task = GANTask(dataset, G.nz, num_classes, c.batch_size, c.device, c.seed)
+        parts = (_translation if c.task == "pix2pix" else _generation)(c, dataset, loss)
+        G, D = parts["G"].to(c.device), parts["D"].to(c.device)  # made on the host, then moved
+        task = parts["task"]
         ema = (EMA(G, copy.deepcopy(G), c.ema, task.draw_inputs, c.seed, c.batch_size)
                if c.ema > 0 else None)
         opt_g, opt_d = optimizer_from_config(c, G, c.lr_g), optimizer_from_config(c, D, c.lr_d)
@@ -89,9 +157,8 @@ def build_trainer(config: TrainConfig, dataset: Dataset | None = None) -> Traine
         checkpoints = Checkpoints(Path(c.out) / "checkpoints", c.keep_checkpoints)
         guard = DivergenceGuard(defer=c.device == "cuda", last_good=checkpoints.describe_latest)
         return Trainer(
-            data=DataLoader(dataset, c.batch_size, shuffle=True, drop_last=True, seed=c.seed),
+            data=DataLoader(parts["arrays"], c.batch_size, shuffle=True, drop_last=True,
+                            seed=c.seed),
             G=G, D=D, opt_g=opt_g, opt_d=opt_d, loss=loss, task=task, config=c,
             checkpoints=checkpoints, guard=guard, ema=ema, schedulers=schedulers,
-            metadata={"model": model, "data_shape": list(dataset.data.shape[1:]),
-                      "num_classes": num_classes},
-            settings=settings)
+            metadata=parts["metadata"], settings=settings)

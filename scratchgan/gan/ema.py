@@ -6,7 +6,9 @@
 G's running statistics belong to G's weights, not to their average: before the average
 samples or is saved, its own statistics are estimated from ``STATISTICS_BATCHES`` batches
 of generator inputs, drawn from a generator seeded by (seed, step), so sampling never
-moves the training's random streams (resume stays exact).
+moves the training's random streams (resume stays exact). A generator with dropout
+(pix2pix) draws its masks from that generator too (``scratchgan.random.drawing_from``), not
+from the library's global one.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from typing import Any, Callable
 import numpy as np
 
 from scratchgan import nn
+from scratchgan import random as sg_random
 
 #: batches of generator inputs that estimate the average's batch-norm statistics
 STATISTICS_BATCHES = 10
@@ -48,9 +51,12 @@ class EMA:
         """The average, with its batch-norm statistics estimated for its weights at ``step``."""
         if self._statistics_step != step:
             rng = np.random.default_rng([self.seed, 3, step])
-            nn.estimate_batch_norm_statistics(
-                self.average, lambda: self.average(*self.draw_inputs(rng, self.batch_size)),
-                STATISTICS_BATCHES)
+            # a generator with dropout draws its masks from the global generator in training
+            # mode: here they come from rng too, and the global generator is left untouched
+            with sg_random.drawing_from(rng):
+                nn.estimate_batch_norm_statistics(
+                    self.average, lambda: self.average(*self.draw_inputs(rng, self.batch_size)),
+                    STATISTICS_BATCHES)
             self.average.train()
             self._statistics_step = step
         return self.average

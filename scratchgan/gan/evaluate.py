@@ -33,6 +33,7 @@ import numpy as np
 
 from scratchgan.config import no_grad
 from scratchgan.data import GRID25_CENTRES, GRID25_STD, RING8_CENTRES, RING8_STD, load_dataset
+from scratchgan.gan import checkpoint
 from scratchgan.gan.metrics import (class_coverage, frechet_distance, inception_score,
                                     kernel_inception_distance, mode_statistics, precision_recall)
 from scratchgan.gan.metrics.classifier import (DigitClassifier, classifier_for_dataset,
@@ -140,7 +141,13 @@ def evaluate(checkpoint_path: str | Path, n: int = 10000, data_dir: str | None =
              reference_n: int | None = None) -> dict[str, Any]:
     """Score the generator of a checkpoint (its EMA weights when kept) on n samples
     against ``reference_n`` test images (None: all). ``data_dir`` defaults to the
-    run's own, where its config names one."""
+    run's own, where its config names one. A pix2pix checkpoint is scored on n held-out
+    pairs instead (:func:`scratchgan.gan.translate.evaluate_translation`: L1, PSNR and
+    for the digit sets the classifier's accuracy with its ceiling)."""
+    state = checkpoint.load(checkpoint_path)
+    if state.get("task") == "pix2pix":
+        from scratchgan.gan.translate import evaluate_translation
+        return evaluate_translation(checkpoint_path, state, n, data_dir, seed, batch_size)
     G, state = load_generator(checkpoint_path)
     config = state["config"]
 

@@ -231,3 +231,23 @@ def build_models(model: str, data_shape: tuple[int, ...], num_classes: int = 0,
         D = MLPDiscriminator(data_shape[0], num_classes=num_classes, spectral_norm=spectral_norm)
         return G, D
     raise ValueError(f"unknown model {model!r}; known: dcgan, mlp")
+
+
+def build_pix2pix(input_shape: tuple[int, ...], target_shape: tuple[int, ...], ngf: int = 64,
+                  ndf: int = 64, batchnorm_in_d: bool = True) -> tuple[nn.Module, nn.Module]:
+    """pix2pix's U-Net generator and PatchGAN discriminator for square images: inputs
+    (C_in, S, S) -> targets (C_out, S, S), widths ``ngf`` and ``ndf``, the depth and patch
+    size scaled with S (``scratchgan.gan.unet``, ``scratchgan.gan.patchgan``), weights
+    N(0, 0.02^2) as pix2pix initialises them. ``batchnorm_in_d=False`` for a loss with a
+    gradient penalty."""
+    from scratchgan.gan.patchgan import PatchGANDiscriminator
+    from scratchgan.gan.unet import UNetGenerator
+    (c_in, h, w), (c_out, *size) = tuple(input_shape), tuple(target_shape)
+    if h != w or list(size) != [h, w]:
+        raise ValueError(f"pix2pix needs square inputs and targets of one size; got inputs "
+                         f"{tuple(input_shape)} and targets {tuple(target_shape)} (C, H, W)")
+    G = UNetGenerator(h, c_in, c_out, ngf=ngf)
+    D = PatchGANDiscriminator(c_in, c_out, ndf=ndf, image_size=h, batchnorm=batchnorm_in_d)
+    G.apply(nn.init.dcgan_init)
+    D.apply(nn.init.dcgan_init)
+    return G, D

@@ -5,8 +5,10 @@
                                per-layer gradient norms, images/s)
     <out>/eval.jsonl           with ``eval_every`` > 0: one quality evaluation per
                                ``eval_every`` steps (scratchgan.gan.evaluate: FD, IS, KID,
-                               precision/recall, classes; mode statistics for mixtures)
-    <out>/samples/step-*.png   samples from the fixed noise over time
+                               precision/recall, classes; mode statistics for mixtures;
+                               pix2pix: L1, PSNR, accuracy and its ceiling)
+    <out>/samples/step-*.png   samples from the fixed noise over time (pix2pix: rows of
+                               fixed held-out inputs, their translations, their targets)
     <out>/final_grid.png       the last grid (10x10; rows are classes for a conditional run)
     <out>/curves.png           losses and D(x) / D(G(z)) over the steps
     <out>/grad_norms.png       per-layer gradient norms of G and D
@@ -26,6 +28,8 @@ from scratchgan.gan.build import build_trainer
 from scratchgan.gan.config import TrainConfig
 from scratchgan.gan.evaluate import MIXTURES, ImageReference, evaluate_generator, image_reference
 from scratchgan.gan.trainer import Trainer, layer_grad_norms
+from scratchgan.gan.translate import (TranslationReference, evaluate_translator,
+                                      translation_reference)
 from scratchgan.io import atomic_write
 
 
@@ -70,10 +74,13 @@ class Run:
                 json.dumps(r) + "\n" for r in read_metrics(self.eval_path, kept)))
         self._reference = self._eval_reference() if config.eval_every else None
 
-    def _eval_reference(self) -> ImageReference | None:
-        """What ``eval_every`` needs, checked before training starts: the classifier and
-        test-set features for an image dataset, nothing for a mixture."""
+    def _eval_reference(self) -> ImageReference | TranslationReference | None:
+        """What ``eval_every`` needs, checked before training starts: for pix2pix
+        ``eval_n`` held-out pairs and their classifier; the classifier and test-set features
+        for an image dataset, nothing for a mixture."""
         t, c = self.trainer, self.trainer.config
+        if c.task == "pix2pix":
+            return translation_reference(c, c.eval_n)
         if t.task.dataset.kind == "image":
             return image_reference(c.dataset, c.data_dir or None)
         if c.dataset not in MIXTURES:
@@ -82,12 +89,15 @@ class Run:
         return None
 
     def evaluate(self) -> dict[str, Any]:
-        """Score the sampling generator now (``eval_n`` samples, seed 0) and append the
-        result to eval.jsonl."""
+        """Score the sampling generator now (``eval_n`` samples, seed 0; pix2pix: L1, PSNR
+        and accuracy on ``eval_n`` held-out pairs) and append the result to eval.jsonl."""
         t, c = self.trainer, self.trainer.config
-        result = {"step": t.step, **evaluate_generator(
-            t.generate, c.dataset, c.eval_n, t.task.nz, t.task.num_classes,
-            reference=self._reference)}
+        if isinstance(self._reference, TranslationReference):
+            result = {"step": t.step, **evaluate_translator(t.generate, self._reference)}
+        else:
+            result = {"step": t.step, **evaluate_generator(
+                t.generate, c.dataset, c.eval_n, t.task.nz, t.task.num_classes,
+                reference=self._reference)}
         with open(self.eval_path, "a") as fh:
             fh.write(json.dumps(result) + "\n")
         return result

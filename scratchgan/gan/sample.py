@@ -29,6 +29,10 @@ def parse_labels(text: str, num_classes: int) -> list[int]:
 def load_generator(path: str | Path) -> tuple[nn.Module, dict]:
     """The generator of a checkpoint (its EMA weights when kept), in eval mode."""
     state = checkpoint.load(path)
+    if state.get("task", "gan") != "gan":
+        raise checkpoint.CheckpointError(
+            f"{path} holds a {state['task']} translator, not a generator of samples from "
+            f"noise: translate images with scratchgan translate")
     try:
         cfg = state["config"]
         G, _ = build_models(state["model"], tuple(state["data_shape"]), state["num_classes"],

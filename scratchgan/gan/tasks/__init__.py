@@ -5,7 +5,8 @@ EMA, the guard); a task owns what is inside each update: which batch arrays go t
 device, what G is fed, what D scores, and which loss terms that makes. A task is any
 object with the methods of :class:`Task`.
 
-    GANTask   unconditional or class-conditional generation, G(z, y) -> x
+    GANTask           unconditional or class-conditional generation, G(z, y) -> x
+    TranslationTask   image-to-image translation (pix2pix) on pairs, G(x) -> y, D(x, y)
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from scratchgan import nn
 from scratchgan.autograd import Tensor
 from scratchgan.gan.losses import GANLoss
 from scratchgan.gan.tasks.generation import GANTask
+from scratchgan.gan.tasks.translation import TranslationTask
 
 #: the metrics of one update, by name: 0-d arrays on the run's device
 Metrics = dict[str, Any]
@@ -50,4 +52,4 @@ class Task(Protocol):
         """Draw the run's fixed inputs through ``generate`` into a picture at ``path``."""
 
 
-__all__ = ["Task", "Metrics", "GANTask"]
+__all__ = ["Task", "Metrics", "GANTask", "TranslationTask"]
