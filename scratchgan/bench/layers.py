@@ -120,8 +120,15 @@ def run_kernel_table(batch: int, backends: list[str], torch: Any = None, repeats
                      min_time: float = 0.02, max_wait: float = 60.0, dtype: str = "float32",
                      layers: list[Layer] | None = None,
                      progress: Callable[[str], None] | None = None,
-                     device: str = "cpu") -> list[dict[str, Any]]:
-    """Time every case; one row per (layer, op) with per-backend median/min and GFLOP/s."""
+                     device: str = "cpu", threads: int | None = None) -> list[dict[str, Any]]:
+    """Time every case; one row per (layer, op) with per-backend median/min and GFLOP/s.
+    With ``threads``, the numba kernels run inside ``using_threads(threads)``, as in
+    training (their chunk workers, one BLAS thread per product); the other columns run with
+    the process's thread settings."""
+    scopes = {}
+    if threads is not None and "numba" in backends:
+        from scratchgan.threads import using_threads
+        scopes["numba"] = lambda: using_threads(threads)
     sync = None
     if device == "cuda":
         from scratchgan.bench.machine import cuda_sync
@@ -129,13 +136,14 @@ def run_kernel_table(batch: int, backends: list[str], torch: Any = None, repeats
     rows = []
     for case in kernel_cases(batch, backends, torch, dtype, layers, device=device):
         fns = case["fns"]
-        outs = {b: _as_array(fn()) for b, fn in fns.items()}
+        outs = {b: _as_array(fn()) for b, fn in fns.items()}   # (values only: no scope needed)
         first = next(iter(outs.values()))
         scale = float(np.max(np.abs(first))) or 1.0
         diff = max(float(np.max(np.abs(o - first))) / scale for o in outs.values())
         load = wait_quiet(max_wait)
         s0 = snapshot()
-        timed = bench_pair(fns, repeats, min_time, sync=sync)
+        timed = bench_pair(fns, repeats, min_time, sync=sync,
+                           scopes={b: sc for b, sc in scopes.items() if b in fns})
         load = max(load or 0.0, foreign_load(s0, snapshot()))
         results = {}
         for b, r in timed.items():

@@ -180,7 +180,8 @@ def run_task(task: dict[str, Any]) -> dict[str, Any]:
         from scratchgan.bench.layers import run_kernel_table
         rows = run_kernel_table(task["batch"], task["backends"], torch, task["repeats"],
                                 task["min_time"], task["max_wait"],
-                                progress=lambda line: print(line, flush=True), device=device)
+                                progress=lambda line: print(line, flush=True), device=device,
+                                threads=task["threads"] if device == "cpu" else None)
         return {"rows": rows}
     if kind == "step":
         return measure_step(task, torch)
