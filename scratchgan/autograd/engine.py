@@ -12,6 +12,7 @@ from __future__ import annotations
 import heapq
 from typing import Any, Sequence
 
+from scratchgan.autograd import function as function_module
 from scratchgan.autograd.function import Function, GraphFreedError
 from scratchgan.autograd.tensor import Tensor, as_array
 from scratchgan.backend import get_array_module
@@ -97,14 +98,19 @@ def _run(outputs: list[Tensor], grad_outputs: list, retain_graph: bool | None,
         grads[id(x)] = gx if id(x) not in grads else grads[id(x)] + gx
         holders[id(x)] = x
 
+    hooked: set[int] = set()    # targets whose hooks ran when their creator ran
+
     def push(f: Function | None) -> None:
         if f is None or id(f) in queued or (needed is not None and id(f) not in needed):
             return
         queued.add(id(f))
         heapq.heappush(heap, (-f.generation, len(queued), f))
 
+    monitor = function_module.monitor   # inspect.detect_anomaly's, else None
     with using_config("enable_backprop", create_graph):
         for y, gy in zip(outputs, gys):
+            if monitor is not None:
+                monitor.check_gradient(gy, None, None, y)
             accumulate(y, gy)
             push(y.creator)
         while heap:
@@ -112,11 +118,16 @@ def _run(outputs: list[Tensor], grad_outputs: list, retain_graph: bool | None,
             if f.inputs is None:
                 raise GraphFreedError(f._freed_message())
             ys = [ref() for ref in f._outputs]  # alive while f.backward may use them
-            fgys = [_take_output_grad(f, i, y, grads, holders, target_ids)
+            fgys = [_take_output_grad(f, i, y, grads, holders, target_ids, hooked)
                     for i, y in enumerate(ys)]
             if all(g is None for g in fgys):
                 continue
-            gxs = f.backward(*fgys)
+            if monitor is None:
+                gxs = f.backward(*fgys)
+            else:
+                gxs = monitor.run_backward(f, fgys)
+            if create_graph:
+                f.differentiated = True   # its backward is part of a graph (inspect.check_graph)
             gxs = gxs if isinstance(gxs, tuple) else (gxs,)
             if len(gxs) != len(f.inputs):
                 raise RuntimeError(f"{f.name}.backward returned {len(gxs)} gradients "
@@ -127,24 +138,54 @@ def _run(outputs: list[Tensor], grad_outputs: list, retain_graph: bool | None,
                 if gx.shape != x.shape:
                     raise RuntimeError(f"{f.name}.backward returned a gradient of shape "
                                        f"{gx.shape} for input {i} of shape {x.shape}")
+                if monitor is not None:
+                    monitor.check_gradient(gx, f, i, x)
                 accumulate(x, gx)
                 push(x.creator)
             if not retain_graph:
                 f.release()
-    if targets is not None:
-        return {k: g for k, g in grads.items() if k in target_ids}, holders
-    return {k: g for k, g in grads.items() if holders[k].creator is None}, holders
+        if targets is not None:
+            found = {k: g for k, g in grads.items() if k in target_ids}
+        else:
+            found = {k: g for k, g in grads.items() if holders[k].creator is None}
+        for k, g in found.items():   # leaves, and targets whose creator did not run
+            x = holders[k]
+            if x._grad_hooks and (x.creator is None or k not in hooked):
+                found[k] = _run_hooks(x, g)
+    return found, holders
+
+
+def _run_hooks(x: Tensor, g: Tensor) -> Tensor:
+    """The gradient ``g`` of ``x`` passed through x's hooks, in the order registered."""
+    for (hook,) in list(x._grad_hooks):
+        r = hook(g)
+        if r is None:
+            continue
+        if not isinstance(r, Tensor):
+            r = Tensor(get_array_module(g.data).asarray(as_array(r, g.dtype)))
+        if r.shape != g.shape:
+            raise RuntimeError(f"a hook on a Tensor of shape {x.shape} returned a gradient of "
+                               f"shape {r.shape}")
+        g = r
+    return g
 
 
 def _take_output_grad(f: Function, i: int, y: Tensor | None, grads: dict[int, Tensor],
-                      holders: dict[int, Tensor], target_ids: set[int]) -> Tensor | None:
-    """The finished gradient of f's i-th output y (zeros if another output has one)."""
+                      holders: dict[int, Tensor], target_ids: set[int],
+                      hooked: set[int]) -> Tensor | None:
+    """The finished gradient of f's i-th output y (zeros if another output has one),
+    passed through y's hooks."""
     g = None if y is None else grads.get(id(y))
     if y is not None and g is not None:
+        if y._grad_hooks:
+            g = _run_hooks(y, g)
+            hooked.add(id(y))
         if y.retains_grad:
             y.grad = g
         if id(y) not in target_ids:
             del grads[id(y)], holders[id(y)]
+        else:
+            grads[id(y)] = g
     if g is None and len(f.output_meta) > 1:
         shape, dtype = f.output_meta[i]
         g = Tensor(get_array_module(f.inputs[0].data).zeros(shape, dtype))
@@ -170,13 +211,16 @@ def backward(outputs: Sequence[Tensor], grad_outputs: Sequence | None = None,
 
 
 def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, create_graph: bool = False,
-         retain_graph: bool | None = None, allow_unused: bool = False) -> tuple[Tensor | None, ...]:
+         retain_graph: bool | None = None, allow_unused: bool = False,
+         materialize_grads: bool = False) -> tuple[Tensor | None, ...]:
     """The gradients of ``sum_i <outputs[i], grad_outputs[i]>`` w.r.t. each of ``inputs``.
 
     Leaves' ``.grad`` are not touched. ``inputs`` may be intermediate Tensors.
     With ``create_graph=True`` the returned gradients can be differentiated again
     (this is how gradient penalties are built). An input the outputs do not
-    depend on is an error unless ``allow_unused``, which returns None for it.
+    depend on is an error unless ``allow_unused``, which returns None for it, or
+    ``materialize_grads``, which returns zeros of its shape and dtype (e.g. the bias of a
+    critic's last layer, which no input gradient depends on, under a gradient penalty).
     """
     outputs, inputs = _as_list(outputs), _as_list(inputs)
     for i, x in enumerate(inputs):
@@ -186,8 +230,11 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, create_graph: bool
     result = []
     for i, x in enumerate(inputs):
         gx = found.get(id(x))
-        if gx is None and not allow_unused:
+        if gx is None and materialize_grads:
+            gx = Tensor(get_array_module(x.data).zeros(x.shape, x.dtype))
+        elif gx is None and not allow_unused:
             raise RuntimeError(f"inputs[{i}] (shape {x.shape}) was not used to compute the "
-                               "outputs; pass allow_unused=True to get None for it")
+                               "outputs; pass allow_unused=True to get None for it, or "
+                               "materialize_grads=True to get zeros")
         result.append(gx)
     return tuple(result)

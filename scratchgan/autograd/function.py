@@ -24,6 +24,11 @@ from scratchgan.backend import get_array_module
 from scratchgan.config import Config
 
 
+#: set by ``scratchgan.inspect.detect_anomaly`` (an object with ``after_forward`` and the
+#: engine's ``run_backward`` / ``check_gradient``); None, the fast path, everywhere else
+monitor = None
+
+
 class GraphFreedError(RuntimeError):
     """Backward reached a Function whose saved Tensors were freed by an earlier backward."""
 
@@ -38,6 +43,8 @@ class Function:
     def __call__(self, *inputs: Any) -> Tensor | tuple[Tensor, ...]:
         tensors = self._as_tensors(inputs)
         ys = self.forward(*[x.data for x in tensors])
+        if monitor is not None:
+            monitor.after_forward(self, tensors, ys)
         multiple = isinstance(ys, tuple)
         outputs = tuple([Tensor(y) for y in ys]) if multiple else (Tensor(ys),)
         self.needs_input_grad = needs = tuple([x.requires_grad for x in tensors])

@@ -58,6 +58,7 @@ class Tensor:
     """
 
     __array_ufunc__ = None  # ndarray (op) Tensor defers to Tensor's reflected operator
+    _grad_hooks: Any = ()   # an instance list once a hook is registered (register_hook)
 
     def __init__(self, data: Any, requires_grad: bool = False, name: str | None = None,
                  dtype: Any = None) -> None:
@@ -150,8 +151,24 @@ class Tensor:
         return self.to("cpu")
 
     def retain_grad(self) -> None:
-        """Keep this non-leaf Tensor's gradient in ``.grad`` after ``backward``."""
+        """Keep this non-leaf Tensor's gradient in ``.grad`` after ``backward`` (the
+        gradient the hooks returned, with its graph under ``create_graph``). Each backward
+        that reaches the Tensor replaces ``.grad``; a leaf's ``.grad`` accumulates anyway."""
         self.retains_grad = True
+
+    def register_hook(self, hook: Any) -> Any:
+        """Call ``hook(grad)`` with this Tensor's gradient once it is complete (summed over
+        every consumer), once per backward or ``grad`` that reaches it; a Tensor it returns
+        replaces the gradient (what flows on to the inputs, what a leaf accumulates, what
+        ``grad`` returns); None keeps it. Hooks run in the order they were registered, each
+        on the previous one's result. Under ``create_graph`` the gradient carries its graph,
+        and a replacement built from Functions is differentiated with it. Returns a handle:
+        ``handle.remove()`` (or ``with x.register_hook(fn): ...``)."""
+        if not self.requires_grad:
+            raise RuntimeError("register_hook: this Tensor does not require grad, so no "
+                               "gradient will ever flow into it")
+        from scratchgan.autograd.hooks import add_hook
+        return add_hook(self, "_grad_hooks", hook)
 
     def zero_grad(self) -> None:
         self.grad = None

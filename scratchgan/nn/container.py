@@ -10,8 +10,10 @@ from scratchgan.nn.normalization import BatchNorm
 
 def _fused_slope(norm: Module, act: Module | None) -> float | None:
     """The slope of ``act`` when ``norm`` and ``act`` run as one fused op: a BatchNorm
-    followed by a LeakyReLU or ReLU that has no hooks of its own; else None."""
-    if not isinstance(norm, BatchNorm) or act is None or act._forward_pre_hooks:
+    followed by a LeakyReLU or ReLU, neither with forward hooks (nor pre-hooks on the
+    activation); else None."""
+    if (not isinstance(norm, BatchNorm) or act is None or act._forward_pre_hooks
+            or norm._forward_hooks or act._forward_hooks):
         return None
     if isinstance(act, LeakyReLU):
         return act.negative_slope

@@ -81,10 +81,12 @@ class Module:
     """Base class of layers and models: subclass it, assign Parameters and child
     Modules in ``__init__`` (after ``super().__init__()``) and define ``forward``.
 
-    ``module(*args)`` runs the forward pre-hooks, then ``forward(*args)``.
+    ``module(*args)`` runs the forward pre-hooks, then ``forward(*args)``, then the
+    forward hooks (``register_forward_hook``).
     """
 
     training: bool
+    _forward_hooks: Any = ()   # an instance list once a forward hook is registered
 
     def __init__(self) -> None:
         for store in _STORES:
@@ -98,7 +100,39 @@ class Module:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         for hook in self._forward_pre_hooks:
             hook(self, args)
-        return self.forward(*args, **kwargs)
+        out = self.forward(*args, **kwargs)
+        if self._forward_hooks:
+            for (hook,) in list(self._forward_hooks):
+                result = hook(self, args, out)
+                if result is not None:
+                    out = result
+        return out
+
+    def register_forward_hook(self, hook: Callable[[Module, tuple, Any], Any]) -> Any:
+        """Call ``hook(module, args, output)`` after every forward; a value it returns
+        replaces the output (None keeps it). Hooks run in the order registered. A
+        ``Sequential`` does not fuse a hooked BatchNorm with the activation after it, so the
+        hook sees the batch norm's own output. Returns a handle with ``remove()``."""
+        from scratchgan.autograd.hooks import add_hook
+        return add_hook(self, "_forward_hooks", hook)
+
+    def register_parameter_grad_hook(self, hook: Callable[[Module, str, Tensor], Any]) -> Any:
+        """Call ``hook(module, name, grad)`` with the gradient of each of this module's
+        parameters (``name`` dotted as in ``named_parameters``) once per backward that
+        reaches it, before it is accumulated into ``.grad`` or returned by ``grad``; a
+        Tensor it returns replaces that gradient. Registers one Tensor hook per parameter
+        present now; the returned handle removes them all."""
+        from scratchgan.autograd.hooks import RemovableHandle
+
+        def bound(name: str) -> Callable[[Tensor], Any]:
+            return lambda g: hook(self, name, g)
+
+        handles = [p.register_hook(bound(name)) for name, p in self.named_parameters()]
+
+        def remove() -> None:
+            for h in handles:
+                h.remove()
+        return RemovableHandle(remove)
 
     def register_forward_pre_hook(self, hook: Callable[[Module, tuple], None]) -> Callable:
         """Run ``hook(module, args)`` before every forward (spectral norm uses one);
