@@ -16,8 +16,10 @@ the shape only), run on the workers of ``scratchgan_kernels.parallel``:
   M2 = M2_a + M2_b + d^2 n_a n_b / n), all in float64;
 * forward: y = x * scale + shift per block, scale = gamma r, shift = beta - mean gamma r,
   r = 1 / sqrt(var + eps), in x's dtype (the reference's arithmetic);
-* backward: each block its column sums of gy and gy (x - mean) (float64, added in block
-  order), then gx = a gy + b (x - mean) + c per block.
+* backward: each block, in the same pass, its moments (as above) and its column sums of
+  gy and gy x (float64); the blocks' moments merged and their sums added in block order,
+  sum gy (x - mean) = sum gy x - mean sum gy; then gx = a gy + b (x - mean) + c per
+  block: two passes over x and gy, where recomputing the statistics first took three.
 
 The fused pair ``batch_norm_leaky_relu_forward`` / ``_backward`` is batch norm followed by
 a leaky ReLU of slope s in the same passes: the forward writes leaky(x * scale + shift)
@@ -91,20 +93,32 @@ def _block_affine(x2, r0, r1, scale, shift, slope, y2):
 
 
 @njit(fastmath=FASTMATH)
-def _block_grad_sums(x2, gy2, y2, r0, r1, mu, slope, s_gy, s_gyx):
-    """s_gy[c] = sum g, s_gyx[c] = sum g (x - mu) over the block's rows (float64), with
-    g = gy where y > 0 else slope gy (slope 1: g = gy)."""
+def _block_grad_moments(x2, gy2, y2, r0, r1, slope, mean, m2, s_g, s_gx):
+    """Over the block's rows: the moments of ``_block_moments`` and s_g[c] = sum g,
+    s_gx[c] = sum g x (float64), with g = gy where y > 0 else slope gy (slope 1: g = gy);
+    x and gy are read from memory once (the second pass finds the block in cache)."""
     C = x2.shape[1]
-    s_gy[:] = 0.0
-    s_gyx[:] = 0.0
+    mean[:] = 0.0
+    s_g[:] = 0.0
+    s_gx[:] = 0.0
     for r in range(r0, r1):
         row = x2[r]
         grow = gy2[r]
         yrow = y2[r]
         for c in range(C):
+            v = row[c]
             g = grow[c] if yrow[c] > 0 else grow[c] * slope
-            s_gy[c] += g
-            s_gyx[c] += g * (row[c] - mu[c])
+            mean[c] += v
+            s_g[c] += g
+            s_gx[c] += g * v
+    for c in range(C):
+        mean[c] /= r1 - r0
+    m2[:] = 0.0
+    for r in range(r0, r1):
+        row = x2[r]
+        for c in range(C):
+            d = row[c] - mean[c]
+            m2[c] += d * d
 
 
 @njit(fastmath=FASTMATH)
@@ -169,15 +183,20 @@ def _pixel_matrix(a: np.ndarray) -> np.ndarray:
     return np.moveaxis(a, 1, -1).reshape(-1, a.shape[1])
 
 
+def _merged(blocks, means: np.ndarray, m2s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(mean, biased var), float64, of the blocks' moments merged in block order."""
+    counts = np.array([r1 - r0 for r0, r1 in blocks], np.float64)
+    mean, var = np.empty(means.shape[1]), np.empty(means.shape[1])
+    _merge_moments(counts, means, m2s, mean, var)
+    return mean, var
+
+
 def _statistics(x2: np.ndarray, blocks) -> tuple[np.ndarray, np.ndarray]:
     """(mean, biased var) of x2's columns, float64, from its row blocks in parallel."""
     B, C = len(blocks), x2.shape[1]
     means, m2s = np.empty((B, C)), np.empty((B, C))
     parallel_for(B, lambda k: _block_moments(x2, *blocks[k], means[k], m2s[k]))
-    counts = np.array([r1 - r0 for r0, r1 in blocks], np.float64)
-    mean, var = np.empty(C), np.empty(C)
-    _merge_moments(counts, means, m2s, mean, var)
-    return mean, var
+    return _merged(blocks, means, m2s)
 
 
 def batch_norm_stats(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -224,12 +243,13 @@ def _backward(op, x, gamma, y, gy, eps, slope):
     y2 = gy2 if y is None else _pixel_matrix(like(checked[2], xc))   # slope 1: any y will do
     s = dtype.type(slope)
     blocks = _row_blocks(*x2.shape)
-    mean, var = _statistics(x2, blocks)
+    parts = np.empty((4, len(blocks), C))           # means, m2s, sums of g and of g x
+    parallel_for(len(blocks), lambda k: _block_grad_moments(
+        x2, gy2, y2, *blocks[k], s, parts[0, k], parts[1, k], parts[2, k], parts[3, k]))
+    mean, var = _merged(blocks, parts[0], parts[1])
+    sg = parts[2].sum(axis=0)
+    sgx = parts[3].sum(axis=0) - mean * sg
     mu = mean.astype(dtype)
-    sums = np.empty((len(blocks), 2, C))
-    parallel_for(len(blocks), lambda k: _block_grad_sums(x2, gy2, y2, *blocks[k], mu, s,
-                                                         sums[k, 0], sums[k, 1]))
-    sg, sgx = sums.sum(axis=0)
     a, b, cc = np.empty(C, dtype), np.empty(C, dtype), np.empty(C, dtype)
     ggamma, gbeta = np.empty(C, dtype), np.empty(C, dtype)
     _grad_coefficients(var, sg, sgx, gc, dtype.type(eps), x2.shape[0], a, b, cc, ggamma, gbeta)
