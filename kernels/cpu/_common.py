@@ -22,6 +22,7 @@ import numpy as np
 from numba import njit as _njit
 
 from scratchgan_kernels.checks import ArrayKind, is_channels_last
+from scratchgan_kernels.parallel import parallel_for
 
 # Compiled once per dtype and cached on disk; error_model="numpy" keeps Python's
 # ZeroDivisionError checks out of the loops (a float division by zero gives inf/nan,
@@ -94,6 +95,23 @@ def into(out: np.ndarray | None, y: np.ndarray) -> np.ndarray:
         return y
     out[...] = y
     return out
+
+
+# -- element-wise work on the workers -----------------------------------------------
+
+BLOCK = 1 << 16     # values per block of an element-wise kernel's parallel loop
+
+
+def blockwise(kernel: Any, arrays: tuple[np.ndarray, ...], *args: Any) -> None:
+    """kernel(*arrays, *args) over flat arrays of one size, in blocks of BLOCK values on
+    the workers of ``parallel_for`` (directly when there is only one block). Every value
+    is computed alike whatever the block, so the result is the same for any thread count."""
+    n = arrays[0].size
+    if n <= BLOCK:
+        kernel(*arrays, *args)
+        return
+    parallel_for(-(-n // BLOCK), lambda k: kernel(
+        *[a[k * BLOCK:(k + 1) * BLOCK] for a in arrays], *args))
 
 
 # -- scratch workspace -----------------------------------------------------------

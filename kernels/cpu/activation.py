@@ -4,29 +4,15 @@ One pass over the flat memory of the arrays (any shape, float32 or float64, C-co
 or channels-last; the result has x's layout, and gy is brought to it if it differs); the
 slope is cast to the array's dtype first, so every value is the reference's bit for bit
 (y = x if x > 0 else x * slope, NaN stays NaN, -0.0 stays -0.0). ``out`` may be ``x``
-(or ``gy``) itself: each element is read before it is written. Arrays of more than
-``BLOCK`` values are cut into blocks run on the workers of ``scratchgan_kernels.parallel``.
+(or ``gy``) itself: each element is read before it is written. Large arrays are cut into
+blocks run on the workers of ``scratchgan_kernels.parallel`` (``_common.blockwise``).
 """
 from __future__ import annotations
 
 import numpy as np
 
-from scratchgan_kernels.cpu._common import (check_inputs, check_out, flat, into, like, njit,
-                                            result_array)
-from scratchgan_kernels.parallel import parallel_for
-
-BLOCK = 1 << 16     # values per block of the parallel loop
-
-
-def _blockwise(kernel, arrays, *args) -> None:
-    """kernel(*arrays, *args) over the flat arrays, in blocks of BLOCK values on the
-    workers (directly when there is only one block)."""
-    n = arrays[0].size
-    if n <= BLOCK:
-        kernel(*arrays, *args)
-        return
-    parallel_for(-(-n // BLOCK), lambda k: kernel(
-        *[a[k * BLOCK:(k + 1) * BLOCK] for a in arrays], *args))
+from scratchgan_kernels.cpu._common import (blockwise, check_inputs, check_out, flat, into,
+                                            like, njit, result_array)
 
 
 @njit
@@ -48,7 +34,7 @@ def leaky_relu(x: np.ndarray, slope: float, out: np.ndarray | None = None) -> np
     dtype, (xc,) = check_inputs("leaky_relu", channels_last=True, x=x)
     check_out("leaky_relu", out, x.shape, dtype)
     y = result_array(out, xc)
-    _blockwise(_leaky_relu, (flat(xc), flat(y)), dtype.type(slope))
+    blockwise(_leaky_relu, (flat(xc), flat(y)), dtype.type(slope))
     return into(out, y)
 
 
@@ -60,5 +46,5 @@ def leaky_relu_grad(x: np.ndarray, gy: np.ndarray, slope: float,
     dtype, (xc, gyc) = check_inputs("leaky_relu_grad", channels_last=True, x=x, gy=gy)
     check_out("leaky_relu_grad", out, x.shape, dtype)
     gx = result_array(out, xc)
-    _blockwise(_leaky_relu_grad, (flat(xc), flat(like(gyc, xc)), flat(gx)), dtype.type(slope))
+    blockwise(_leaky_relu_grad, (flat(xc), flat(like(gyc, xc)), flat(gx)), dtype.type(slope))
     return into(out, gx)

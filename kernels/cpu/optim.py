@@ -4,13 +4,14 @@
 passes and three temporaries). Every scalar is rounded to the arrays' dtype first and the
 operations run in the reference's order without contraction, so the result equals the
 reference's bit for bit. ``param``, ``m`` and ``v`` are updated in place and so must be
-C-contiguous; ``grad`` is only read and may have any strides.
+C-contiguous; ``grad`` is only read and may have any strides. Large arrays are updated in
+blocks on the workers of ``scratchgan_kernels.parallel``.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from scratchgan_kernels.cpu._common import ARRAYS, njit
+from scratchgan_kernels.cpu._common import ARRAYS, blockwise, njit
 
 
 @njit
@@ -40,6 +41,6 @@ def adam_update(param: np.ndarray, grad: np.ndarray, m: np.ndarray, v: np.ndarra
     g = ARRAYS.check_adam_update(param, grad, m, v, step)
     t = param.dtype.type
     bias1, bias2 = 1 - beta1 ** step, 1 - beta2 ** step
-    _adam(param.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1), t(lr / bias1),
-          t(beta1), t(1 - beta1), t(beta2), t(1 - beta2), t(bias2), t(eps), t(weight_decay),
-          bool(weight_decay))
+    blockwise(_adam, (param.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1)),
+              t(lr / bias1), t(beta1), t(1 - beta1), t(beta2), t(1 - beta2), t(bias2), t(eps),
+              t(weight_decay), bool(weight_decay))

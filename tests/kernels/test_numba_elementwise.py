@@ -291,3 +291,27 @@ def test_fused_batch_norm_leaky_relu_matches_its_reference_twin(dtype, shape, se
     for g, w in zip(got, portable.batch_norm_leaky_relu_backward(x, gamma, yw, gy, 1e-5, slope)):
         assert g.dtype == dtype
         np.testing.assert_allclose(g, w, **tol)
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3])
+def test_large_arrays_in_blocks_on_the_workers_are_the_reference_bit_for_bit(workers):
+    """Arrays of several blocks (leaky ReLU and Adam run them on the workers): the
+    reference's values, for any number of workers."""
+    from scratchgan_kernels import parallel
+    rng = np.random.default_rng(7)
+    n = 3 * (1 << 16) + 123
+    x, gy = rng.standard_normal(n).astype(np.float32), rng.standard_normal(n).astype(np.float32)
+    p, g = rng.standard_normal(n).astype(np.float32), rng.standard_normal(n).astype(np.float32)
+    m, v = rng.standard_normal(n).astype(np.float32), rng.uniform(0, 1, n).astype(np.float32)
+    old = parallel.set_workers(workers)
+    try:
+        np.testing.assert_array_equal(nb.leaky_relu(x, 0.2), ref.leaky_relu(x, 0.2))
+        np.testing.assert_array_equal(nb.leaky_relu_grad(x, gy, 0.2),
+                                      ref.leaky_relu_grad(x, gy, 0.2))
+        got, want = (p.copy(), m.copy(), v.copy()), (p.copy(), m.copy(), v.copy())
+        nb.adam_update(got[0], g, got[1], got[2], 1e-3, 0.5, 0.999, 1e-8, 3)
+        ref.adam_update(want[0], g, want[1], want[2], 1e-3, 0.5, 0.999, 1e-8, 3)
+        for a, b in zip(got, want):
+            np.testing.assert_array_equal(a, b)
+    finally:
+        parallel.set_workers(old)
