@@ -76,7 +76,8 @@ def _error(analytic: float, numeric: float, atol: float, rtol: float) -> tuple[f
 
 def check_backward(f: Callable, xs: Sequence[Any], gy: Any = None, mode: str = "directional",
                    eps: float = 1e-6, atol: float = 1e-6, rtol: float = 1e-4,
-                   seed: int = 0, raise_on_failure: bool = True) -> GradcheckResult:
+                   seed: int = 0, raise_on_failure: bool = True,
+                   locate: bool = True) -> GradcheckResult:
     """Check the gradients of ``f(*xs)`` w.r.t. every array in ``xs`` by finite differences.
 
     Args:
@@ -84,6 +85,8 @@ def check_backward(f: Callable, xs: Sequence[Any], gy: Any = None, mode: str = "
         xs: float64 arrays (or Tensors) to differentiate w.r.t.; other arguments go in ``f``.
         gy: upstream gradient(s), one array per output; random normal when None.
         mode: ``"directional"`` (one random direction) or ``"full"`` (every element).
+        locate: when a directional check fails, run the full check to name the first
+            wrong element (two evaluations of ``f`` per element; False skips it).
     Raises:
         GradcheckError naming the input, the index and both values (unless
         ``raise_on_failure=False``, which returns the failed result).
@@ -96,7 +99,7 @@ def check_backward(f: Callable, xs: Sequence[Any], gy: Any = None, mode: str = "
     gxs, gys = _analytic(f, arrays, gys, rng)
     result = (_directional(f, arrays, gxs, gys, rng, eps, atol, rtol) if mode == "directional"
               else _full(f, arrays, gxs, gys, eps, atol, rtol))
-    if not result.ok and mode == "directional":
+    if not result.ok and mode == "directional" and locate:
         full = _full(f, arrays, gxs, gys, eps, atol, rtol)
         result.message += "\n" + (full.message if not full.ok else
                                   "(element-wise check passed: the error is spread thin)")
@@ -145,7 +148,7 @@ def _full(f, arrays, gxs, gys, eps, atol, rtol) -> GradcheckResult:
 def check_double_backward(f: Callable, xs: Sequence[Any], gy: Any = None, ggx: Any = None,
                           mode: str = "directional", eps: float = 1e-6, atol: float = 1e-5,
                           rtol: float = 1e-3, seed: int = 0,
-                          raise_on_failure: bool = True) -> GradcheckResult:
+                          raise_on_failure: bool = True, locate: bool = True) -> GradcheckResult:
     """Check second-order gradients: the first-order gradient map
     (xs, gy) -> grad(<f(xs), gy>, xs, create_graph=True) is itself checked with
     :func:`check_backward`, w.r.t. both the inputs and gy, against a random ``ggx``.
@@ -167,4 +170,5 @@ def check_double_backward(f: Callable, xs: Sequence[Any], gy: Any = None, ggx: A
         return tuple(g if g is not None else x * 0.0 for g, x in zip(gxs, inputs))
 
     return check_backward(first_order, arrays + gys, gy=ggx, mode=mode, eps=eps, atol=atol,
-                          rtol=rtol, seed=seed + 2, raise_on_failure=raise_on_failure)
+                          rtol=rtol, seed=seed + 2, raise_on_failure=raise_on_failure,
+                          locate=locate)
