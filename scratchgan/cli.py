@@ -1,4 +1,4 @@
-"""The ``scratchgan`` command line: train, sample, translate, eval, bench, gradcheck."""
+"""The ``scratchgan`` command line: train, sample, translate, eval, bench, gradcheck, explain."""
 from __future__ import annotations
 
 import argparse
@@ -23,6 +23,24 @@ def _gradcheck(args: argparse.Namespace) -> int:
           f"{args.draws} random draws per op")
     print(format_table(rows))
     return 0 if all(r.ok for r in rows) else 1
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from scratchgan.inspect.explain import explain
+    try:
+        with using_config("cpu_kernels", args.backend):
+            result = explain(args.loss, args.model, args.side, args.batch, args.seed,
+                             check=not args.no_check, formulas=not args.no_formulas)
+    except ValueError as e:
+        print(f"scratchgan explain: {e}", file=sys.stderr)
+        return 2
+    print(result.to_text())
+    if args.dot:
+        from scratchgan.io import atomic_write
+        with atomic_write(args.dot, "w") as fh:
+            fh.write(result.graph.to_dot(formulas=not args.no_formulas))
+        print(f"wrote the graph as Graphviz source to {args.dot} (render: dot -Tsvg {args.dot})")
+    return 0 if result.check is None or result.check.ok else 1
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -206,6 +224,27 @@ def build_parser() -> argparse.ArgumentParser:
                     help="CPU kernel backend (default numpy, the reference; the GPU's "
                          "gradchecks are the gpu-marked tests)")
     gc.set_defaults(run=_gradcheck)
+
+    from scratchgan.gan.losses import LOSSES
+    ex = verbs.add_parser("explain", help="one training step of a recipe on a tiny batch: the "
+                                          "loss's backward graph with each node's formula and "
+                                          "shapes, then a finite-difference check of every node")
+    ex.add_argument("--loss", default="wgan-gp", choices=list(LOSSES),
+                    help="the GAN loss (default wgan-gp)")
+    ex.add_argument("--model", default="dcgan", choices=("dcgan", "mlp"),
+                    help="dcgan on the embedded digits or mlp on the ring of 8 Gaussians, at "
+                         "tiny widths (default dcgan)")
+    ex.add_argument("--side", default="d", choices=("d", "g"),
+                    help="the D update's loss (with its penalties) or the G update's")
+    ex.add_argument("--batch", type=int, default=2, help="batch size (default 2)")
+    ex.add_argument("--seed", type=int, default=0)
+    ex.add_argument("--no-check", action="store_true", help="print the graph only")
+    ex.add_argument("--no-formulas", action="store_true", help="leave the formulas out")
+    ex.add_argument("--dot", metavar="FILE.dot", help="also write the graph as Graphviz source")
+    ex.add_argument("--backend", default="numpy",
+                    choices=[b for b in scratchgan_kernels.available_backends() if b != "cuda"],
+                    help="CPU kernel backend (default numpy, the reference)")
+    ex.set_defaults(run=_explain)
     return parser
 
 

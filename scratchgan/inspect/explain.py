@@ -1,0 +1,88 @@
+"""``scratchgan explain``: one training step of a recipe, its graph and a live check.
+
+Builds G and D of the recipe (``dcgan`` on the embedded digits, ``mlp`` on the ring of
+eight Gaussians) at tiny widths, computes what one D update (or G update) of a training
+run computes (``GANTask.d_loss`` / ``g_loss``, the loss's penalties included) on a tiny
+batch, and prints the loss's backward graph with each node's formula and shapes, then the
+finite-difference check of every node (first order; second order at the nodes a
+gradient penalty differentiates). The step runs under ``detect_anomaly(check_nan=False)``,
+so the graph says which Functions were made by which backward.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from scratchgan.autograd.tensor import Tensor
+from scratchgan.inspect.anomaly import detect_anomaly
+from scratchgan.inspect.check import GraphCheck, check_graph
+from scratchgan.inspect.graph import Graph, graph
+
+MODELS = ("dcgan", "mlp")
+
+
+@dataclass
+class Explained:
+    """What ``explain`` computed: the loss, its graph, the check and a description."""
+    loss: Tensor
+    graph: Graph
+    check: GraphCheck | None
+    title: str
+    formulas: bool = True
+
+    def to_text(self) -> str:
+        parts = [self.title, "", self.graph.to_text(self.formulas)]
+        if self.check is not None:
+            parts += ["", self.check.to_text()]
+        return "\n".join(parts)
+
+
+def build_step(loss_name: str, model: str = "dcgan", side: str = "d", batch: int = 2,
+               seed: int = 0) -> tuple[Tensor, dict, str]:
+    """(L_D or L_G of one step, {"G": G, "D": D}, a one-line description)."""
+    from scratchgan.data import load_dataset
+    from scratchgan.gan.losses import make_loss
+    from scratchgan.gan.models import (DCGANDiscriminator, DCGANGenerator, MLPDiscriminator,
+                                       MLPGenerator)
+    from scratchgan.gan.tasks import GANTask
+    from scratchgan.random import manual_seed
+
+    if model not in MODELS:
+        raise ValueError(f"unknown model {model!r}; known: {', '.join(MODELS)}")
+    if side not in ("d", "g"):
+        raise ValueError(f"side must be 'd' or 'g', got {side!r}")
+    loss = make_loss(loss_name)
+    manual_seed(seed)
+    if model == "dcgan":
+        dataset, nz = load_dataset("digits", "train", seed, n=batch), 8
+        G = DCGANGenerator(28, 1, nz=nz, ngf=2)
+        D = DCGANDiscriminator(28, 1, ndf=2, batchnorm=loss.batchnorm_in_d)
+        sizes = "DCGAN at widths ngf = ndf = 2, nz = 8, on the embedded digits"
+    else:
+        dataset, nz = load_dataset("ring8", "train", seed, n=batch), 2
+        G = MLPGenerator(nz, hidden=4, depth=1, out_dim=2)
+        D = MLPDiscriminator(2, hidden=4, depth=1)
+        sizes = "MLPs of one hidden layer of 4 units, nz = 2, on the ring of 8 Gaussians"
+    task = GANTask(dataset, nz, 0, batch, "cpu", seed)
+    rng = np.random.default_rng(seed)
+    data = task.place((dataset.data[:batch], None))
+    if side == "d":
+        L, _ = task.d_loss(G, D, loss, data, rng)
+        what = "L_D, one critic update" if not loss.reads_probabilities else "L_D, one D update"
+    else:
+        L, _ = task.g_loss(G, D, loss, data, rng)
+        what = "L_G, one G update"
+    title = f"{loss_name}: {what} on a batch of {batch}; {sizes}"
+    return L, {"G": G, "D": D}, title
+
+
+def explain(loss_name: str, model: str = "dcgan", side: str = "d", batch: int = 2,
+            seed: int = 0, check: bool = True, formulas: bool = True) -> Explained:
+    """Build the step (:func:`build_step`) with creation sites recorded, its graph, and
+    (``check``) the live check of every node."""
+    with detect_anomaly(check_nan=False):
+        L, modules, title = build_step(loss_name, model, side, batch, seed)
+    g = graph(L, names=modules)
+    report = check_graph(L, names=modules, seed=seed) if check else None
+    return Explained(L, g, report, title, formulas)
