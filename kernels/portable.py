@@ -5,6 +5,7 @@ the same calls on CuPy arrays) that every backend without a specialised version 
 the reference (plain NumPy, the oracle the ``cuda`` kernels are tested against); the
 ``cuda`` backend has its own fused CUDA versions.
 
+    matmul(a, b, out=None)                  a @ b, leading axes broadcast as batches
     bias_add(x, b, out=None)                y[n, c, ...] = x[n, c, ...] + b[c]
     bce_with_logits(x, t, out=None)         max(x, 0) - x t + log1p(exp(-|x|))
     bce_with_logits_grad(x, t, gy, out=None) gy (sigmoid(x) - t), sigmoid(x) = (1 + tanh(x/2)) / 2
@@ -40,6 +41,11 @@ def _into(out: Any, y: Any) -> Any:
         return y
     out[...] = y
     return out
+
+
+def matmul(a: Any, b: Any, out: Any = None) -> Any:
+    """a @ b, leading axes broadcast as batches (NumPy's or CuPy's matmul)."""
+    return _xp(a, b).matmul(a, b, out=out)
 
 
 def bias_add(x: Any, b: Any, out: Any = None) -> Any:
@@ -89,6 +95,7 @@ def batch_norm_leaky_relu_backward(x: Any, gamma: Any, y: Any, gy: Any, eps: flo
 
 
 KERNELS = {
+    "matmul": matmul,
     "bias_add": bias_add,
     "bce_with_logits": bce_with_logits,
     "bce_with_logits_grad": bce_with_logits_grad,

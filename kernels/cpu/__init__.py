@@ -24,6 +24,7 @@ Layouts, per kernel:
                                  shifted-plane loops ("direct", the same in C order); outputs
                                  channels-last; see ``scratchgan_kernels.cpu.conv``
     adam_update                  one fused in-place pass, bit-identical to the reference
+    matmul                       a large 2-D product in blocks of rows on the workers
 
 Every function is ``@njit(cache=True, nogil=True)`` (compiled once per dtype, cached next to
 the source) and single-threaded: the threads are ``scratchgan_kernels.parallel``'s, which run
@@ -42,6 +43,7 @@ from scratchgan_kernels.cpu.batchnorm import (batch_norm_backward, batch_norm_fo
                                               batch_norm_leaky_relu_forward, batch_norm_stats)
 from scratchgan_kernels.cpu.conv import (col2im, conv2d, conv2d_grad_weight, conv_transpose2d,
                                          im2col)
+from scratchgan_kernels.cpu.linalg import matmul
 from scratchgan_kernels.cpu.optim import adam_update
 
 KERNELS = {
@@ -58,6 +60,7 @@ KERNELS = {
     "conv_transpose2d": conv_transpose2d,
     "conv2d_grad_weight": conv2d_grad_weight,
     "adam_update": adam_update,
+    "matmul": matmul,
 }
 
 __all__ = ["KERNELS", "clear_workspace", *KERNELS]

@@ -2,7 +2,7 @@
 
 The fused batch norm + leaky ReLU kernels are ``scratchgan_kernels.portable``'s, which on
 NumPy arrays are the two reference kernels one after the other: the twin that the numba
-backend's one-pass kernels are tested against.
+backend's one-pass kernels are tested against; ``matmul`` is NumPy's, also from there.
 """
 from scratchgan_kernels import portable
 from scratchgan_kernels.reference.activation import leaky_relu, leaky_relu_grad
@@ -20,6 +20,7 @@ KERNELS = {
     "batch_norm_backward": batch_norm_backward,
     "batch_norm_leaky_relu_forward": portable.batch_norm_leaky_relu_forward,
     "batch_norm_leaky_relu_backward": portable.batch_norm_leaky_relu_backward,
+    "matmul": portable.matmul,
     "im2col": im2col,
     "col2im": col2im,
     "conv2d": conv2d,

@@ -5,6 +5,7 @@ from typing import Any
 
 from scratchgan.autograd.function import Function
 from scratchgan.autograd.tensor import Tensor
+from scratchgan.backend import kernel
 from scratchgan.functions.array import reshape, sum, sum_to, transpose
 
 
@@ -30,7 +31,7 @@ class MatMul(Function):
             raise ValueError(f"matmul: inner dimensions differ: {x0.shape} @ {x1.shape}")
         if x0.shape[-1] == 1:   # an outer product: the same values, and BLAS is 10x slower
             return x0 * x1      # at an inner dimension of 1 (the D.fc input gradient)
-        return x0 @ x1
+        return kernel("matmul", x0)(x0, x1)
 
     def backward(self, gy):
         x0, x1 = self.inputs
@@ -52,8 +53,10 @@ class Linear(Function):
                              f"got {W.shape}")
         if b is not None and b.shape != (W.shape[0],):
             raise ValueError(f"linear: bias has shape {b.shape}, expected ({W.shape[0]},)")
-        y = x @ W.T
-        return y if b is None else y + b
+        y = kernel("matmul", x)(x, W.T)
+        if b is not None:
+            y += b              # y is a fresh array
+        return y
 
     def backward(self, gy):
         x, W = self.inputs[:2]
