@@ -275,22 +275,32 @@ def test_adam_strided_grad_is_read_and_errors():
 def test_fused_batch_norm_leaky_relu_matches_its_reference_twin(dtype, shape, seed, slope,
                                                                  layout):
     """The one-pass numba kernels against the reference twin (batch norm, then leaky ReLU;
-    backward: the mask, then batch norm's backward, from kernels.portable on NumPy arrays)."""
+    backward: the mask, then batch norm's backward, from kernels.portable on NumPy arrays):
+    both compared with the twin run in float64, the numba kernels within the twin's own
+    rounding error (tiny batches make batch norm ill-conditioned in float32, where the two
+    round differently) plus the usual tolerance."""
     from scratchgan_kernels import portable
     x, gamma, beta, gy = bn_inputs(shape, dtype, seed)
     if layout == "cl" and x.ndim == 4:
         x, gy = channels_last(x), channels_last(gy)
-    tol = dict(rtol=2e-5, atol=2e-5) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-10)
-    y, mean, var = nb.batch_norm_leaky_relu_forward(x, gamma, beta, 1e-5, slope)
-    want = portable.batch_norm_leaky_relu_forward(x, gamma, beta, 1e-5, slope)
-    for got, w in zip((y, mean, var), want):
-        assert got.dtype == dtype
-        np.testing.assert_allclose(got, w, **tol)
-    yw = want[0]
-    got = nb.batch_norm_leaky_relu_backward(x, gamma, yw, gy, 1e-5, slope)
-    for g, w in zip(got, portable.batch_norm_leaky_relu_backward(x, gamma, yw, gy, 1e-5, slope)):
-        assert g.dtype == dtype
-        np.testing.assert_allclose(g, w, **tol)
+    tol = 2e-5 if dtype == np.float32 else 1e-10
+
+    def f64(*arrays):
+        return [a.astype(np.float64) for a in arrays]
+
+    def check(got, twin, exact):
+        for g, t, e in zip(got, twin, exact):
+            assert g.dtype == dtype
+            twin_error = float(np.max(np.abs(t - e))) if e.size else 0.0
+            np.testing.assert_allclose(g, e, rtol=tol, atol=tol + 2 * twin_error)
+
+    check(nb.batch_norm_leaky_relu_forward(x, gamma, beta, 1e-5, slope),
+          portable.batch_norm_leaky_relu_forward(x, gamma, beta, 1e-5, slope),
+          portable.batch_norm_leaky_relu_forward(*f64(x, gamma, beta), 1e-5, slope))
+    y = portable.batch_norm_leaky_relu_forward(x, gamma, beta, 1e-5, slope)[0]
+    check(nb.batch_norm_leaky_relu_backward(x, gamma, y, gy, 1e-5, slope),
+          portable.batch_norm_leaky_relu_backward(x, gamma, y, gy, 1e-5, slope),
+          portable.batch_norm_leaky_relu_backward(*f64(x, gamma, y, gy), 1e-5, slope))
 
 
 @pytest.mark.parametrize("workers", [1, 2, 3])
