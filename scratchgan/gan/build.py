@@ -14,6 +14,7 @@ from scratchgan.backend import cuda_module
 from scratchgan.data import (PAIRED_DATASETS, DataLoader, Dataset, DatasetNotFoundError,
                              PairedDataset, load_dataset, load_paired)
 from scratchgan.data.paired import FILE_SCHEME as PAIRED_SCHEME
+from scratchgan.data.paired_files import paired_files
 from scratchgan.gan.checkpoint import Checkpoints
 from scratchgan.gan.config import TrainConfig
 from scratchgan.gan.ema import EMA
@@ -79,14 +80,16 @@ def load_pairs(c: TrainConfig, split: str = "train", n: int | None = None) -> Pa
 
 
 def held_out_pairs(c: TrainConfig, n: int) -> PairedDataset:
-    """n pairs of the test split (a folder's val/) of ``c.dataset``; a folder without val/
-    gives n of its training pairs instead."""
-    try:
+    """n pairs of the test split (a folder's val/) of ``c.dataset``; from a folder, all of
+    val/ when it holds fewer, and its training pairs when it has no val/."""
+    scheme, _, path = c.dataset.partition(":")
+    if scheme != PAIRED_SCHEME:
         return load_pairs(c, "test", n)
-    except DatasetNotFoundError:
-        if c.dataset.partition(":")[0] != PAIRED_SCHEME:
-            raise
-        return load_pairs(c, "train", n)
+    try:
+        split, count = "test", len(paired_files(path, "test"))
+    except DatasetNotFoundError:        # no val/ (or no folder: then train/ says so too)
+        split, count = "train", len(paired_files(path, "train"))
+    return load_pairs(c, split, min(n, count))
 
 
 #: held-out pairs in the run's grids: (largest image side, pairs)

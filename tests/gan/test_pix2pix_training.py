@@ -141,3 +141,21 @@ def test_a_gan_checkpoint_does_not_resume_as_pix2pix(tmp_path, pairs):
     with pytest.raises(CheckpointError, match="task: 'gan' there, 'pix2pix' here"):
         Run(p2p_config(tmp_path, dataset="edges2digits"), resume=True,
             trainer=build_trainer(p2p_config(tmp_path), dataset=pairs))
+
+
+def test_a_folder_of_side_by_side_pairs_trains_and_scores(tmp_path):
+    """paired:DIR in pix2pix's layout (A and B side by side), RGB 8x8 halves, a val/ smaller
+    than the grids and the evaluation ask for."""
+    import matplotlib.image
+    rng = np.random.default_rng(0)
+    for split, count in (("train", 4), ("val", 2)):
+        (tmp_path / "pairs" / split).mkdir(parents=True)
+        for i in range(count):
+            matplotlib.image.imsave(tmp_path / "pairs" / split / f"{i}.png",
+                                    rng.uniform(0, 1, (8, 16, 3)))
+    c = p2p_config(tmp_path, dataset=f"paired:{tmp_path / 'pairs'}", direction="BtoA",
+                   batch_size=2, ngf=2, ndf=2, steps=2, eval_every=2, eval_n=10)
+    t = Run(c).run()
+    assert t.metadata["input_shape"] == [3, 8, 8] and len(t.task.fixed_inputs) == 2
+    result = json.loads((tmp_path / "run" / "eval.jsonl").read_text())
+    assert result["n"] == 2 and result["accuracy"] is None and np.isfinite(result["l1"])
