@@ -162,7 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="scratchgan", description=__doc__)
     verbs = parser.add_subparsers(dest="verb", required=True)
 
-    train = verbs.add_parser("train", help="train a GAN (default: DCGAN on the embedded digits)")
+    train = verbs.add_parser("train", help="train a GAN (default: DCGAN on the embedded digits), "
+                                             "or a translator with --task pix2pix")
     _add_train_options(train)
     train.set_defaults(run=_train)
 

@@ -86,7 +86,8 @@ class Trainer:
     checkpoints: the checkpoint folder;  guard: the NaN/Inf check
     ema:         the EMA of G's weights, or None
     metadata:    what a checkpoint records to rebuild G alone (model, data_shape,
-                 num_classes: ``scratchgan sample`` reads them)
+                 num_classes: ``scratchgan sample`` reads them; pix2pix: task,
+                 input_shape, target_shape, ngf, ndf for ``scratchgan translate``)
     settings:    the process-wide switches applied while the trainer computes
     """
 
