@@ -5,8 +5,10 @@ Each backend runs the call its autograd makes for that product:
 
     ours (numpy, numba)  conv:  fwd conv2d, dX conv_transpose2d, dW conv2d_grad_weight
                          convT: fwd conv_transpose2d, dX conv2d, dW conv2d_grad_weight
-                         linear: x @ W.T, gy @ W, gy.T @ x (NumPy's BLAS on both backends,
-                         so linear rows are timed once and shown for both)
+                         linear: the backend's matmul kernel for x @ W.T, gy @ W, gy.T @ x
+                         (numba: column blocks on the kernel workers; numpy: np.matmul), and
+                         for an inner dimension of 1 (D.fc's dX) the broadcast product the
+                         matmul op computes there
     PyTorch              F.conv2d / F.conv_transpose2d / F.linear forward;
                          aten.convolution_backward with one output mask per gradient
                          (what autograd calls), torch.mm for the linear gradients
@@ -36,7 +38,9 @@ def _ours(layer: Layer, backend: str, x: np.ndarray, W: np.ndarray,
     import scratchgan_kernels as K
     s, p, k = layer.s, layer.p, layer.k
     if layer.kind == "linear":
-        return {"fwd": lambda: x @ W.T, "dX": lambda: gy @ W, "dW": lambda: gy.T @ x}
+        mm = K.get("matmul", backend)
+        dX = (lambda: gy * W) if gy.shape[1] == 1 else (lambda: mm(gy, W))
+        return {"fwd": lambda: mm(x, W.T), "dX": dX, "dW": lambda: mm(gy.T, x)}
     conv, convT, gradW = (K.get(n, backend) for n in ("conv2d", "conv_transpose2d",
                                                        "conv2d_grad_weight"))
     if layer.kind == "conv":
@@ -79,8 +83,7 @@ def kernel_cases(batch: int, backends: list[str], torch: Any = None, dtype: str 
                  layers: list[Layer] | None = None, seed: int = 0,
                  device: str = "cpu") -> list[dict[str, Any]]:
     """One case per (layer, op): {"layer", "label", "kind", "op", "flops", "fns": {backend:
-    callable}, "shared": {backend: the backend whose timing it shares}}; ``device="cuda"``:
-    the arrays on the GPU (the backends are then ["cuda"])."""
+    callable}}; ``device="cuda"``: the arrays on the GPU (the backends are then ["cuda"])."""
     rng = np.random.default_rng(seed)
     cases = []
     for layer in layers or dcgan28_layers():
@@ -94,15 +97,9 @@ def kernel_cases(batch: int, backends: list[str], torch: Any = None, dtype: str 
         if torch is not None:
             per_backend["torch"] = _torch(torch, layer, x, W, gy, device)
         for op in OPS:
-            fns = {b: ops[op] for b, ops in per_backend.items()}
-            shared = {}
-            if layer.kind == "linear" and len(backends) > 1:   # one BLAS call on every backend
-                for b in backends[1:]:
-                    del fns[b]
-                    shared[b] = backends[0]
             cases.append({"layer": layer.key, "label": layer.label, "kind": layer.kind,
                           "op": op, "flops": 2 * batch * layer.macs_per_sample,
-                          "fns": fns, "shared": shared})
+                          "fns": {b: ops[op] for b, ops in per_backend.items()}})
     return cases
 
 
@@ -151,8 +148,6 @@ def run_kernel_table(batch: int, backends: list[str], torch: Any = None, repeats
                           "gflops": case["flops"] / r["median_s"] / 1e9,
                           "gflops_best": case["flops"] / r["min_s"] / 1e9,
                           "inner": r["inner"], "minor_faults_per_call": r["minor_faults_per_call"]}
-        for b, source in case["shared"].items():
-            results[b] = dict(results[source], shared_with=source)
         row = {k: case[k] for k in ("layer", "label", "kind", "op", "flops")}
         row.update(results=results, max_rel_diff=diff, foreign_load_cores=load)
         rows.append(row)

@@ -46,7 +46,7 @@ METHOD = """\
   count includes a few products a step may skip (D's weight gradients in the G update, which
   both our trainer and the PyTorch step freeze; the input gradients of D's first conv in the
   D update and of G.fc), the same count for every library.
-- **Training steps.** Ours: `Trainer(TrainConfig(...)).train_step()` (DCGAN-28, Adam lr 2e-4,
+- **Training steps.** Ours: `build_trainer(TrainConfig(...)).train_step()` (DCGAN-28, Adam lr 2e-4,
   betas 0.5/0.999, n_critic 1) with EMA off and a fixed random real batch (as PyTorch's),
   the data set dropped before measuring. PyTorch: the same architecture, DCGAN init and
   optimizer (default `torch.optim.Adam`) in `torch.nn`, z drawn inside the step, fake batch
@@ -74,8 +74,10 @@ METHOD = """\
 - **Kernel table.** Each backend runs the call its autograd makes: ours conv2d /
   conv_transpose2d / conv2d_grad_weight (dX of a conv is a transposed conv and vice versa),
   PyTorch `F.conv2d`/`F.conv_transpose2d` and `aten.convolution_backward` with one output
-  mask per gradient; linear layers are NumPy BLAS calls on both of our backends (timed once,
-  marked †) and `F.linear`/`torch.mm` in PyTorch. No bias. Results are cross-checked between
+  mask per gradient; linear layers are each backend's `matmul` kernel (numba: column blocks
+  on the kernel workers, one BLAS thread each; numpy: `np.matmul`; an inner dimension of 1,
+  D.fc's dX, is the broadcast product the op computes) and `F.linear`/`torch.mm` in
+  PyTorch. No bias. Results are cross-checked between
   backends before timing (a mismatch marks the row `!`).
 - **Background load (`--background-load K`).** The DCGAN-28 step (ours on the first
   backend, PyTorch eager) at batch 64 (or each of `--batches`), first quiet (the same run's "step" rows where
@@ -250,11 +252,7 @@ def kernel_table(results: dict[str, Any]) -> tuple[list[str], list[list[str]], l
             op += " !"
             marks.add("!")
         cells = [r["label"], op, _num(r["flops"] / 1e6)]
-        for b in cols:
-            dag = " †" if res.get(b, {}).get("shared_with") else ""
-            if dag:
-                marks.add("†")
-            cells.append(_ms(res[b]) + dag if b in res else "-")
+        cells += [_ms(res[b]) if b in res else "-" for b in cols]
         cells += [_rate(res[b]["gflops"], peak) if b in res else "-" for b in cols]
         cells += [_ratio(res[a]["median_s"] / res[b]["median_s"]) if a in res and b in res
                   else "-" for a, b in ratios]
@@ -263,8 +261,6 @@ def kernel_table(results: dict[str, Any]) -> tuple[list[str], list[list[str]], l
              "(> 1: slower than the right-hand side)"]
     if "torch" not in cols:
         notes.append(f"PyTorch: {k.get('torch', 'skipped')}")
-    if "†" in marks:
-        notes.append("†: a NumPy BLAS call on every backend of ours, timed once")
     if "*" in marks:
         notes.append(LOAD_NOTE)
     if "!" in marks:

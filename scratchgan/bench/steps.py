@@ -1,6 +1,6 @@
 """The training steps measured: ours (``Trainer.train_step``) and an equivalent PyTorch step.
 
-Ours: ``Trainer(TrainConfig(...))`` with the DCGAN-28 model, Adam(lr 2e-4, betas 0.5,
+Ours: ``build_trainer(TrainConfig(...))`` with the DCGAN-28 model, Adam(lr 2e-4, betas 0.5,
 0.999), n_critic 1, and ``train_step()`` as training runs it, with two changes that make it
 the same work as the PyTorch step: no EMA of G (``ema=0``; PyTorch keeps none) and, as
 the data set, one fixed random batch (PyTorch's real batch is a fixed random one too; the
