@@ -447,8 +447,15 @@ def _nchw(a):
 
 
 def _sum_partials(parts, out):
-    """out = parts[0] + parts[1] + ..., in chunk order (the same sum for any thread count)."""
-    return np.sum(parts, axis=0, out=out)
+    """out = parts[0] + parts[1] + ..., in chunk order, on the workers in blocks of the
+    summed values (each value is added up alike in any block: the same sum for any thread
+    count)."""
+    p, o = parts.reshape(parts.shape[0], -1), out.reshape(-1)
+    n = o.size
+    step = max(1 << 14, -(-n // MIN_CHUNKS))
+    parallel_for(-(-n // step), lambda k: np.sum(p[:, k * step:(k + 1) * step], axis=0,
+                                                 out=o[k * step:(k + 1) * step]))
+    return out
 
 
 def _conv2d_rows(x, W, SH, SW, PH, PW, OH, OW, yl):
