@@ -46,12 +46,12 @@ def _explain(args: argparse.Namespace) -> int:
 def _train(args: argparse.Namespace) -> int:
     from scratchgan.gan.checkpoint import CheckpointError
     from scratchgan.gan.config import ConfigError, TrainConfig, make_config
-    from scratchgan.gan.run import Run
+    from scratchgan.distributed.launch import start_run
     from scratchgan.gan.trainer import TrainingDiverged
     overrides = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)}
     try:
         config = make_config(args.config, **overrides)
-        run = Run(config, resume=args.resume)
+        run = start_run(config, resume=args.resume)  # Run; under MPI: rank 0's, others follow
         if run.resumed:
             print(f"resuming {config.out} at step {run.trainer.step}")
         trainer = run.run()

@@ -6,19 +6,22 @@ here and nowhere in the trainer."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 from pathlib import Path
 
 from scratchgan import nn, optim
 from scratchgan import random as sg_random
 from scratchgan.backend import cuda_module
-from scratchgan.data import (PAIRED_DATASETS, DataLoader, Dataset, DatasetNotFoundError,
+from scratchgan.data import (PAIRED_DATASETS, Dataset, DatasetNotFoundError,
                              PairedDataset, load_dataset, load_paired)
 from scratchgan.data.paired import FILE_SCHEME as PAIRED_SCHEME
 from scratchgan.data.paired_files import paired_files
+from scratchgan.distributed import Communicator, from_environment
+from scratchgan.distributed.parallel import (ShardedLoader, convert_sync_batchnorm, make_guard,
+                                             per_rank_settings)
 from scratchgan.gan.checkpoint import Checkpoints
 from scratchgan.gan.config import TrainConfig
 from scratchgan.gan.ema import EMA
-from scratchgan.gan.guard import DivergenceGuard
 from scratchgan.gan.losses import GANLoss, LossOptions, make_loss
 from scratchgan.gan.models import build_models, build_pix2pix
 from scratchgan.gan.settings import RunSettings
@@ -135,33 +138,48 @@ def _generation(c: TrainConfig, dataset: Dataset | None, loss: GANLoss) -> dict:
     return dict(arrays=dataset, G=G, D=D, task=task, metadata=metadata)
 
 
-def build_trainer(config: TrainConfig, dataset: Dataset | PairedDataset | None = None) -> Trainer:
+def build_trainer(config: TrainConfig, dataset: Dataset | PairedDataset | None = None,
+                  comm: Communicator | None = None) -> Trainer:
     """A Trainer for ``config``. ``dataset``: train on this one instead of loading
     ``config.dataset`` (a benchmark's fixed batch, a test's few samples; a PairedDataset
     for ``task = "pix2pix"``, whose grids then show its first pairs unless its name is
     ``config.dataset``). The device and the kernel backend are checked first, before any
     data is loaded; the global random generator is seeded with ``config.seed`` before the
-    models are initialised (on the host, then moved to the device)."""
+    models are initialised (on the host, then moved to the device).
+
+    ``comm``: the ranks of a data-parallel job (default: detected from the environment,
+    ``scratchgan.distributed``): ``batch_size`` is the global batch, each rank's task and
+    loader take their share, batch norm is synchronised when ``sync_bn`` (the EMA's copy
+    of G keeps its own, per-process statistics) and only the collective guard stops."""
     c = config
+    comm = from_environment() if comm is None else comm
+    if comm.size > 1 and c.task == "pix2pix":
+        raise ValueError("task 'pix2pix' does not train under MPI yet (its dropout masks "
+                         "are not split across ranks); run it in one process")
     if c.device == "cuda":
         cuda_module()        # DeviceUnavailable, naming what is missing: CuPy or a GPU
-    settings = RunSettings.from_config(c)
+    settings = per_rank_settings(RunSettings.from_config(c), comm)
     with settings.applied():
         sg_random.manual_seed(c.seed)
         loss = loss_from_config(c)
-        parts = (_translation if c.task == "pix2pix" else _generation)(c, dataset, loss)
+        # each rank's task draws for its share of the global batch (ShardedLoader: the data)
+        local = dataclasses.replace(c, batch_size=comm.shard(c.batch_size))
+        parts = (_translation if c.task == "pix2pix" else _generation)(local, dataset, loss)
         G, D = parts["G"].to(c.device), parts["D"].to(c.device)  # made on the host, then moved
         task = parts["task"]
         ema = (EMA(G, copy.deepcopy(G), c.ema, task.draw_inputs, c.seed, c.batch_size)
                if c.ema > 0 else None)
+        if comm.size > 1 and c.sync_bn:
+            convert_sync_batchnorm(G, comm)
+            convert_sync_batchnorm(D, comm)
         opt_g, opt_d = optimizer_from_config(c, G, c.lr_g), optimizer_from_config(c, D, c.lr_d)
         schedulers = ([linear_decay(opt_g, c.steps), linear_decay(opt_d, c.steps)]
                       if c.lr_decay == "linear" else [])
         checkpoints = Checkpoints(Path(c.out) / "checkpoints", c.keep_checkpoints)
-        guard = DivergenceGuard(defer=c.device == "cuda", last_good=checkpoints.describe_latest)
+        guard = make_guard(comm, defer=c.device == "cuda", last_good=checkpoints.describe_latest)
         return Trainer(
-            data=DataLoader(parts["arrays"], c.batch_size, shuffle=True, drop_last=True,
-                            seed=c.seed),
+            data=ShardedLoader(parts["arrays"], c.batch_size, comm, shuffle=True,
+                               drop_last=True, seed=c.seed),
             G=G, D=D, opt_g=opt_g, opt_d=opt_d, loss=loss, task=task, config=c,
             checkpoints=checkpoints, guard=guard, ema=ema, schedulers=schedulers,
-            metadata=parts["metadata"], settings=settings)
+            metadata=parts["metadata"], settings=settings, comm=comm)

@@ -89,6 +89,38 @@ def load(path: str | Path) -> dict[str, Any]:
                               f"({type(e).__name__}: {e})") from None
 
 
+def first_nonfinite(state: dict[str, Any], keys: tuple[str, ...] | None = None) -> str | None:
+    """The name of the first floating-point array in ``state`` (under ``keys``: all when
+    None) that holds NaN or Inf, as ``G/net.0.weight`` or ``opt_g/state/3/exp_avg``, or None."""
+    def walk(obj: Any, name: str) -> str | None:
+        if isinstance(obj, dict):
+            items = obj.items()
+        elif isinstance(obj, (list, tuple)):
+            items = enumerate(obj)
+        else:
+            data = obj.data if hasattr(obj, "requires_grad") else obj   # a Tensor or an array
+            kind = getattr(getattr(data, "dtype", None), "kind", None)
+            if kind in ("f", "c") and not bool((abs(data) < float("inf")).all()):
+                return name
+            return None
+        for k, v in items:
+            found = walk(v, f"{name}/{k}" if name else str(k))
+            if found is not None:
+                return found
+        return None
+    parts = state if keys is None else {k: state[k] for k in keys if k in state}
+    return walk(parts, "")
+
+
+def require_finite(state: Any, source: str, what: str = "weights") -> None:
+    """CheckpointError naming the tensor when ``state`` holds NaN or Inf (a diverged
+    checkpoint samples NaN images and scores as a silent zero)."""
+    bad = first_nonfinite(state if isinstance(state, dict) else {"": state})
+    if bad is not None:
+        raise CheckpointError(f"{source}: {what} tensor {bad} holds NaN or Inf values "
+                              f"(the run diverged before this checkpoint); use an earlier one")
+
+
 def checkpoint_path(folder: str | Path, step: int) -> Path:
     return Path(folder) / f"ckpt-{step:07d}.npz"
 

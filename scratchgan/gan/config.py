@@ -90,6 +90,9 @@ class TrainConfig:
         "CPU threads of the kernels (0 = one per available core); the matrix products inside "
         "run on one BLAS thread each, so results do not depend on it (see scratchgan.threads)",
         minimum=0))
+    sync_bn: bool = field(default=True, metadata=_opt(
+        "under MPI (mpiexec -n K): batch norm with the statistics of the global batch, "
+        "allreduced over the ranks (off: each rank normalises with its own share's)"))
     device: str = field(default="cpu", metadata=_opt("cpu or cuda", ("cpu", "cuda")))
     tf32: bool = field(default=False, metadata=_opt(
         "on the GPU, let float32 matrix products round to TF32 (faster, about 3 digits)"))

@@ -40,6 +40,11 @@ class DivergenceGuard:
         raise TrainingDiverged(f"step {step}: {name} is {value}; training stopped "
                                f"({self.last_good()})")
 
+    def diverged_state(self, step: int, where: str) -> None:
+        """Stop: the state to checkpoint at ``step`` holds NaN/Inf at ``where``."""
+        raise TrainingDiverged(f"step {step}: {where} holds NaN or Inf values; training "
+                               f"stopped without writing this checkpoint ({self.last_good()})")
+
     def check(self, step: int, name: str, loss: Tensor) -> Any:
         """The loss of ``step`` as a float, checked; deferred: its device scalar, queued."""
         if self.defer:

@@ -13,10 +13,22 @@
     <out>/curves.png           losses and D(x) / D(G(z)) over the steps
     <out>/grad_norms.png       per-layer gradient norms of G and D
     <out>/checkpoints/         the newest ``keep_checkpoints`` checkpoints
+    <out>/changes.jsonl        settings changed on a resume: {"step", "key", "from", "to"}
+    <out>/.scratchgan.lock     held (fcntl.flock) by the run using the folder
+
+Safety (``gan/runfolder.py``): a run takes the folder's lock for its life, so a second
+run into it fails at once naming the first's PID and host; a new run refuses a folder that
+is not empty and not resumable unless ``overwrite`` (``--overwrite``) is given; a resume
+reads and checks the checkpoint, the settings and the logs (dropping a torn last line)
+before anything in the folder is rewritten. Ctrl-C finishes the current step, writes its
+checkpoint and raises RunInterrupted; a second Ctrl-C stops at once.
 """
 from __future__ import annotations
 
 import json
+import signal
+import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -24,13 +36,23 @@ from typing import Any
 from tqdm import tqdm
 
 from scratchgan import viz
+from scratchgan.gan import checkpoint
 from scratchgan.gan.build import build_trainer
 from scratchgan.gan.config import TrainConfig
 from scratchgan.gan.evaluate import MIXTURES, ImageReference, evaluate_generator, image_reference
 from scratchgan.gan.trainer import Trainer, layer_grad_norms
 from scratchgan.gan.translate import (TranslationReference, evaluate_translator,
                                       translation_reference)
+from scratchgan.gan.runfolder import (RUN_LOGS, RunFolderError, RunFolderNotEmpty, RunLock,
+                                      clear_run_files, read_jsonl, run_files)
 from scratchgan.io import atomic_write
+
+#: config keys a resume ignores when they differ (where the folder is, how it is shown)
+_UNRECORDED = ("out", "progress")
+
+
+class RunInterrupted(RuntimeError):
+    """Ctrl-C: the run stopped after writing the checkpoint of the step it was on."""
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -39,41 +61,103 @@ def _write_text(path: Path, text: str) -> None:
 
 
 def read_metrics(path: Path, up_to_step: int | None = None) -> list[dict[str, Any]]:
-    if not path.exists():
-        return []
-    records = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    return [r for r in records if up_to_step is None or r["step"] <= up_to_step]
+    """The records of a JSON-lines log up to ``up_to_step`` (a torn last line dropped)."""
+    return read_jsonl(path, up_to_step)[0]
 
 
 class Run:
     """Drives a Trainer for ``config.steps`` steps and keeps its folder up to date; the
-    trainer is built from ``config`` unless one is given (built from objects)."""
+    trainer is built from ``config`` unless one is given (built from objects).
+
+    The folder's lock is taken here and held until :meth:`run` ends (or :meth:`close`).
+    ``resume``: continue from the newest checkpoint (with none, a new run starts, and
+    ``notes`` says so); settings outside ``RESUME_KEYS`` may differ from the checkpoint's
+    and take effect, each recorded in ``changes`` and ``changes.jsonl`` with the step.
+    ``overwrite``: replace the run files of a folder that holds another run."""
 
     def __init__(self, config: TrainConfig, resume: bool = False,
-                 trainer: Trainer | None = None) -> None:
+                 trainer: Trainer | None = None, overwrite: bool = False) -> None:
         if trainer is not None and trainer.config != config:
             raise ValueError("Run: the trainer given was built from another config")
-        self.trainer = trainer if trainer is not None else build_trainer(config)
         self.folder = Path(config.out)
-        has_checkpoints = self.trainer.checkpoints.latest() is not None
-        if has_checkpoints and not resume:
-            raise FileExistsError(f"run folder {self.folder} already holds checkpoints: pass "
-                                  f"--resume to continue that run, or choose another --out")
-        self.resumed = resume and self.trainer.resume()
-        self.folder.mkdir(parents=True, exist_ok=True)
-        (self.folder / "samples").mkdir(exist_ok=True)
-        _write_text(self.folder / "config.toml", config.to_toml())
-        self.metrics_path = self.folder / "metrics.jsonl"
-        self.eval_path = self.folder / "eval.jsonl"
-        # records after the resumed step belong to a lost future: drop them
-        kept = self.trainer.step if self.resumed else 0
-        self.records = read_metrics(self.metrics_path, kept)
-        _write_text(self.metrics_path, "".join(json.dumps(r) + "\n" for r in self.records))
-        if config.eval_every or self.eval_path.exists():
-            _write_text(self.eval_path, "".join(
-                json.dumps(r) + "\n" for r in read_metrics(self.eval_path, kept)))
-        self._reference = self._eval_reference() if config.eval_every else None
+        self.notes: list[str] = []
+        self.changes: list[dict[str, Any]] = []
+        self._interrupted = False
+        self.lock = RunLock(self.folder)
+        self.lock.acquire()
+        try:
+            self._open(config, resume, trainer, overwrite)
+        except BaseException:
+            self.lock.release()
+            raise
 
+    def _open(self, config: TrainConfig, resume: bool, trainer: Trainer | None,
+              overwrite: bool) -> None:
+        folder = self.folder
+        ckpt_folder = trainer.checkpoints.folder if trainer is not None else folder / "checkpoints"
+        found = checkpoint.list_checkpoints(ckpt_folder)
+        self.resumed = bool(resume and found)
+        if not self.resumed:
+            present = run_files(folder)
+            if present and not overwrite:
+                if found:
+                    raise FileExistsError(
+                        f"run folder {folder} already holds checkpoints: pass --resume to "
+                        f"continue that run, --overwrite to replace it, or choose another --out")
+                raise RunFolderNotEmpty(
+                    f"run folder {folder} is not empty and holds no checkpoint to resume "
+                    f"({', '.join(present)}): pass --overwrite to replace its run files, or "
+                    f"choose another --out")
+            if resume:
+                self.notes.append(f"--resume: {ckpt_folder} holds no checkpoint; starting a "
+                                  f"new run at step 0")
+        self.trainer = trainer if trainer is not None else build_trainer(config)
+        t = self.trainer
+        if self.resumed:
+            self._resume(config)
+        kept = t.step if self.resumed else 0
+        self.metrics_path = folder / "metrics.jsonl"
+        self.eval_path = folder / "eval.jsonl"
+        self.changes_path = folder / "changes.jsonl"
+        logs: dict[str, list[dict[str, Any]]] = {}
+        if self.resumed:       # records after the resumed step belong to a lost future
+            for name in RUN_LOGS:
+                logs[name], torn = read_jsonl(folder / name, kept)
+                if torn:
+                    self.notes.append(f"{folder / name}: dropped a torn last line (a record "
+                                      f"cut short by a crash or a full disk)")
+        self._reference = self._eval_reference() if config.eval_every else None
+        # validated: from here on the folder changes
+        if overwrite and not self.resumed:
+            clear_run_files(folder)
+        self.records = logs.get("metrics.jsonl", [])
+        changes = logs.get("changes.jsonl", []) + self.changes
+        (folder / "samples").mkdir(parents=True, exist_ok=True)
+        _write_text(folder / "config.toml", config.to_toml())
+        _write_text(self.metrics_path, _jsonl(self.records))
+        if config.eval_every or self.eval_path.exists():
+            _write_text(self.eval_path, _jsonl(logs.get("eval.jsonl", [])))
+        if changes or self.changes_path.exists():
+            _write_text(self.changes_path, _jsonl(changes))
+
+    def _resume(self, config: TrainConfig) -> None:
+        """Load the newest checkpoint into the trainer; refuse ``steps`` below its step;
+        record the settings that differ from the checkpoint's."""
+        t = self.trainer
+        path = t.checkpoints.latest()
+        state = checkpoint.load(path)
+        saved = state.get("config")
+        step = state.get("step")
+        if not isinstance(saved, dict) or isinstance(step, bool) or not isinstance(step, int):
+            raise checkpoint.CheckpointError(f"{path} has no config or step to resume from")
+        if step > config.steps:
+            raise RunFolderError(
+                f"--resume: {path} is at step {step}, past steps = {config.steps}: pass "
+                f"--steps above {step} to train further (nothing was changed)")
+        t.load_state_dict(state, source=str(path))
+        self.changes = [{"step": step, "key": k, "from": saved[k], "to": v}
+                        for k, v in config.to_dict().items()
+                        if k in saved and saved[k] != v and k not in _UNRECORDED]
     def _eval_reference(self) -> ImageReference | TranslationReference | None:
         """What ``eval_every`` needs, checked before training starts: for pix2pix
         ``eval_n`` held-out pairs and their classifier; the classifier and test-set features
@@ -113,10 +197,32 @@ class Run:
     def save_samples(self, path: Path, title: str) -> None:
         self.trainer.task.save_samples(self.trainer.generate, path, title)
 
+    def close(self) -> None:
+        """Release the run folder's lock (run() does, when it ends)."""
+        self.lock.release()
+
+    def _on_sigint(self, signum: int, frame: Any) -> None:
+        if self._interrupted:
+            raise KeyboardInterrupt      # the second Ctrl-C: at once
+        self._interrupted = True
+        print(f"\nstopping after step {self.trainer.step + 1} to write its checkpoint "
+              f"(Ctrl-C again to stop at once)", file=sys.stderr, flush=True)
+
     def run(self) -> Trainer:
-        """Train to ``config.steps`` inside the trainer's scope (its process-wide switches)."""
-        with self.trainer.scope():
-            return self._run()
+        """Train to ``config.steps`` inside the trainer's scope (its process-wide switches),
+        then release the folder. Ctrl-C (in the main thread): the current step ends, its
+        checkpoint is written, RunInterrupted says where."""
+        if not self.lock.held:
+            self.lock.acquire()
+        main = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGINT, self._on_sigint) if main else None
+        try:
+            with self.trainer.scope():
+                return self._run()
+        finally:
+            if main:
+                signal.signal(signal.SIGINT, previous)
+            self.lock.release()
 
     def _run(self) -> Trainer:
         t, c = self.trainer, self.trainer.config
@@ -140,7 +246,13 @@ class Run:
                     self.evaluate()
                 if t.step % c.checkpoint_every == 0 or last:
                     t.save_checkpoint()
+                elif self._interrupted:
+                    t.save_checkpoint()
                 bar.update(1)
+                if self._interrupted and not last:
+                    raise RunInterrupted(
+                        f"interrupted at step {t.step}: its checkpoint is "
+                        f"{t.checkpoints.latest()}; continue with --resume")
         finally:
             bar.close()
             self.write_plots()
@@ -151,3 +263,7 @@ class Run:
         if self.records:
             viz.plot_training_curves(self.records, self.folder / "curves.png")
             viz.plot_grad_norms(self.records, self.folder / "grad_norms.png")
+
+
+def _jsonl(records: list[dict[str, Any]]) -> str:
+    return "".join(json.dumps(r) + "\n" for r in records)

@@ -35,6 +35,7 @@ from scratchgan import random as sg_random
 from scratchgan.backend import get_array_module, to_numpy
 from scratchgan.config import no_grad
 from scratchgan.data import DataLoader
+from scratchgan.distributed.comm import Communicator, SingleProcess
 from scratchgan.gan import checkpoint
 from scratchgan.gan.config import RESUME_KEYS, TrainConfig, resume_key_default
 from scratchgan.gan.ema import EMA
@@ -89,6 +90,11 @@ class Trainer:
                  num_classes: ``scratchgan sample`` reads them; pix2pix: task,
                  input_shape, target_shape, ngf, ndf for ``scratchgan translate``)
     settings:    the process-wide switches applied while the trainer computes
+    comm:        the ranks of a data-parallel job (``scratchgan.distributed``; alone a
+                 SingleProcess, whose collectives return their inputs): rank 0's state is
+                 broadcast at start, gradients are averaged over the ranks after every
+                 backward, the noise of the global batch is drawn alike on every rank
+                 and each takes its rows, and a resume loads what rank 0 read
     """
 
     def __init__(self, *, data: DataLoader, G: nn.Module, D: nn.Module,
@@ -96,15 +102,18 @@ class Trainer:
                  config: TrainConfig, checkpoints: checkpoint.Checkpoints,
                  guard: DivergenceGuard, ema: EMA | None = None,
                  schedulers: Sequence[LRScheduler] = (), metadata: dict[str, Any] | None = None,
-                 settings: RunSettings = RunSettings()) -> None:
+                 settings: RunSettings = RunSettings(),
+                 comm: Communicator = SingleProcess()) -> None:
         self.data, self.G, self.D, self.opt_g, self.opt_d = data, G, D, opt_g, opt_d
         self.loss, self.task, self.config = loss, task, config
         self.checkpoints, self.guard, self.ema = checkpoints, guard, ema
         self.schedulers, self.metadata = list(schedulers), dict(metadata or {})
-        self.settings = settings
+        self.settings, self.comm = settings, comm
         self.batches = data.batches()
-        self.noise_rng = np.random.default_rng([config.seed, 1])
+        self.noise_rng = comm.shard_generator(np.random.default_rng([config.seed, 1]))
         self.step = 0
+        comm.broadcast_state([G, D] + ([ema.average] if ema is not None else []),
+                             [opt_g, opt_d])
 
     def scope(self) -> contextlib.AbstractContextManager:
         """The run's process-wide switches, applied inside the block, restored after."""
@@ -126,6 +135,7 @@ class Trainer:
                 record = {"loss_d": self.guard.check(t, "loss_d", loss_d), **self._metrics(metrics)}
                 self.D.zero_grad()
                 loss_d.backward()
+                self.comm.average_gradients(self.D.parameters())
                 self.opt_d.step()
                 self.loss.constrain(self.D)
             with frozen(self.D):
@@ -133,6 +143,7 @@ class Trainer:
             record.update(loss_g=self.guard.check(t, "loss_g", loss_g), **self._metrics(metrics))
             self.G.zero_grad()
             loss_g.backward()
+            self.comm.average_gradients(self.G.parameters())
             self.opt_g.step()
             if self.ema is not None:
                 self.ema.update(self.step)
@@ -186,12 +197,17 @@ class Trainer:
         self.guard.sync()   # on the GPU: never write a checkpoint past an unchecked loss
         return self.checkpoints.save(self.step, self.state_dict())
 
-    def resume(self) -> bool:
-        """Load the newest checkpoint of the run folder; False if there is none."""
+    def _read_latest(self) -> tuple[dict[str, Any], str] | None:
         path = self.checkpoints.latest()
-        if path is None:
+        return None if path is None else (checkpoint.load(path), str(path))
+
+    def resume(self) -> bool:
+        """Load the newest checkpoint of the run folder; False if there is none. Under
+        MPI rank 0 reads it and every rank loads what it read."""
+        found = self.comm.root_call(self._read_latest)
+        if found is None:
             return False
-        self.load_state_dict(checkpoint.load(path), source=str(path))
+        self.load_state_dict(*found)
         return True
 
     # -- sampling ------------------------------------------------------------

@@ -44,6 +44,7 @@ def test_a_resumed_decaying_run_equals_an_uninterrupted_one(tmp_path):
     for _ in range(6):
         interrupted.trainer.train_step()
     interrupted.trainer.save_checkpoint()
+    interrupted.close()   # the crash: the process ends, and the OS drops the folder's lock
     resumed = Run(config(tmp_path / "c"), resume=True)
     assert resumed.trainer.step == 6
     resumed.run()

@@ -96,6 +96,7 @@ def test_a_run_resumed_from_an_old_checkpoint_resumes_exactly_again(tmp_path, ca
     first, _ = resumed_from_the_old_checkpoint(case, tmp_path / "b")
     got = [first.trainer.train_step()]
     first.trainer.save_checkpoint()                 # step 3, in the current format
+    first.close()                                   # as a process that ends drops the lock
     config, _ = stored(case, tmp_path / "b")
     again = Run(config, resume=True, trainer=small_trainer(config))
     assert again.trainer.step == 3
