@@ -43,20 +43,52 @@ def _explain(args: argparse.Namespace) -> int:
     return 0 if result.check is None or result.check.ok else 1
 
 
+def _os_error(e: OSError) -> str:
+    """An OSError in one line: the path and the cause (disk full, permission denied, ...)."""
+    where = f"{e.filename}: " if e.filename else ""
+    return f"{where}{e.strerror or e}"
+
+
 def _train(args: argparse.Namespace) -> int:
     from scratchgan.gan.checkpoint import CheckpointError
     from scratchgan.gan.config import ConfigError, TrainConfig, make_config
     from scratchgan.distributed.launch import start_run
+    from scratchgan.gan.run import RunInterrupted
+    from scratchgan.gan.runfolder import RunFolderError
     from scratchgan.gan.trainer import TrainingDiverged
     overrides = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)}
+    run = None
+    def last_good() -> str:
+        return (f"; {run.trainer.checkpoints.describe_latest()}"
+                if run is not None and run.trainer is not None else "")
     try:
         config = make_config(args.config, **overrides)
-        run = start_run(config, resume=args.resume)  # Run; under MPI: rank 0's, others follow
+        run = start_run(config, resume=args.resume, overwrite=args.overwrite)  # Run; MPI: rank 0's
+        for note in run.notes:
+            print(note)
         if run.resumed:
             print(f"resuming {config.out} at step {run.trainer.step}")
+        for change in run.changes:
+            print(f"  {change['key']}: {change['from']!r} -> {change['to']!r} from step "
+                  f"{change['step']} (recorded in {config.out}/changes.jsonl)")
         trainer = run.run()
-    except (ConfigError, CheckpointError, FileExistsError, TrainingDiverged, ValueError) as e:
+    except RunInterrupted as e:
         print(f"scratchgan train: {e}", file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:
+        print(f"scratchgan train: interrupted again, stopped at once without a checkpoint"
+              f"{last_good()}", file=sys.stderr)
+        return 130
+    except (ConfigError, CheckpointError, RunFolderError, FileExistsError, TrainingDiverged,
+            ValueError) as e:
+        print(f"scratchgan train: {e}", file=sys.stderr)
+        return 1
+    except OSError as e:
+        print(f"scratchgan train: {_os_error(e)}{last_good()}", file=sys.stderr)
+        return 1
+    except MemoryError:
+        print(f"scratchgan train: out of memory (try a smaller --batch-size or model)"
+              f"{last_good()}", file=sys.stderr)
         return 1
     print(f"done: {trainer.step} steps; samples, curves and checkpoints in {config.out}/")
     return 0
@@ -145,7 +177,13 @@ def _add_train_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", metavar="FILE.toml", help="TOML file of config keys; "
                         "command-line options override it")
     parser.add_argument("--resume", action="store_true",
-                        help="continue the run in --out from its newest checkpoint")
+                        help="continue the run in --out from its newest checkpoint (with "
+                             "none, a new run starts and says so); learning rates, betas, "
+                             "steps, intervals, EMA decay, threads may change and are recorded "
+                             "in changes.jsonl; architecture, loss and data may not")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace the run files (config, logs, samples, checkpoints) of a "
+                             "non-empty --out that is not resumed")
     for f in dataclasses.fields(TrainConfig):
         flag = "--" + f.name.replace("_", "-")
         meta = f.metadata

@@ -145,7 +145,9 @@ class ConfigError(ValueError):
 #: config keys that must agree between a checkpoint and the run resuming it
 RESUME_KEYS = ("task", "dataset", "model", "loss", "conditional", "g_conditioning",
                "d_conditioning", "spectral_norm", "nz", "direction", "ngf", "ndf", "optimizer",
-               "ema", "seed", "batch_size")
+               "seed", "batch_size")
+#: keeping an EMA of G or not must agree too; its decay, like every key not listed, may
+#: change on a resume, takes effect and is recorded (``changes.jsonl``)
 
 
 def resume_key_default(key: str) -> Any:

@@ -171,6 +171,10 @@ class Trainer:
         saved = state.get("config", {})
         saved = {k: saved.get(k, resume_key_default(k)) for k in RESUME_KEYS}
         differ = [k for k in RESUME_KEYS if saved[k] != getattr(self.config, k)]
+        ema = state.get("config", {}).get("ema", 0.0)
+        if (isinstance(ema, (int, float)) and ema > 0) != (self.config.ema > 0):
+            saved["ema"] = ema          # the decay may change, keeping an EMA or not may not
+            differ.append("ema")
         if differ:
             detail = ", ".join(f"{k}: {saved[k]!r} there, {getattr(self.config, k)!r} here"
                                for k in differ)
@@ -180,10 +184,16 @@ class Trainer:
             self.D.load_state_dict(state["D"])
             if self.ema is not None:
                 self.ema.load_state_dict(state["G_ema"])
-            self.opt_g.load_state_dict(state["opt_g"])
-            self.opt_d.load_state_dict(state["opt_d"])
+            # the optimisers' hyper-parameters (learning rates, betas) are this run's, as
+            # built from its config; the checkpoint gives their state (moments, counts)
+            for opt, key in ((self.opt_g, "opt_g"), (self.opt_d, "opt_d")):
+                settings = [{k: v for k, v in g.items() if k != "params"}
+                            for g in opt.param_groups]
+                opt.load_state_dict(state[key])
+                for group, kept in zip(opt.param_groups, settings):
+                    group.update(kept)
             self.data.load_state_dict(state["loader"])
-        except (KeyError, ValueError) as e:
+        except (KeyError, ValueError, TypeError, AttributeError, IndexError) as e:
             raise checkpoint.CheckpointError(f"{source} does not fit this run: {e}") from None
         self.batches = self.data.batches()
         self.noise_rng.bit_generator.state = state["noise_rng"]
@@ -195,7 +205,11 @@ class Trainer:
     def save_checkpoint(self) -> Path:
         """Write this step's checkpoint, after the guard has checked every loss so far."""
         self.guard.sync()   # on the GPU: never write a checkpoint past an unchecked loss
-        return self.checkpoints.save(self.step, self.state_dict())
+        state = self.state_dict()
+        bad = checkpoint.first_nonfinite(state, ("G", "D", "G_ema", "opt_g", "opt_d"))
+        if bad is not None:   # losses can stay finite while weights or Adam's moments overflow
+            self.guard.diverged_state(self.step, bad)
+        return self.checkpoints.save(self.step, state)
 
     def _read_latest(self) -> tuple[dict[str, Any], str] | None:
         path = self.checkpoints.latest()
