@@ -10,6 +10,29 @@ import scratchgan_kernels
 from scratchgan.config import using_config
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with its errors in one line (no usage block): ``scratchgan train: argument
+    --steps: invalid int value: 'x' (see scratchgan train --help)``, exit status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def _at_least(minimum: int, most: int | None = None):
+    """An argparse type: an int in [minimum, most]."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
+        if value < minimum or (most is not None and value > most):
+            bound = f"between {minimum} and {most}" if most is not None else f">= {minimum}"
+            raise argparse.ArgumentTypeError(f"must be {bound}, got {value}")
+        return value
+    parse.__name__ = "int"
+    return parse
+
+
 def _gradcheck(args: argparse.Namespace) -> int:
     from scratchgan.gradcheck_report import format_table, run
     orders = (1, 2) if args.order is None else (args.order,)
@@ -44,8 +67,10 @@ def _explain(args: argparse.Namespace) -> int:
 
 
 def _os_error(e: OSError) -> str:
-    """An OSError in one line: the path and the cause (disk full, permission denied, ...)."""
-    where = f"{e.filename}: " if e.filename else ""
+    """An OSError in one line: the path and the cause (disk full, permission denied, ...);
+    for a failed rename of a temporary file, the target's path."""
+    name = e.filename2 if e.filename2 is not None else e.filename
+    where = f"{name}: " if name is not None else ""
     return f"{where}{e.strerror or e}"
 
 
@@ -197,7 +222,7 @@ def _add_train_options(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="scratchgan", description=__doc__)
+    parser = _Parser(prog="scratchgan", description=__doc__)
     verbs = parser.add_subparsers(dest="verb", required=True)
 
     train = verbs.add_parser("train", help="train a GAN (default: DCGAN on the embedded digits), "
@@ -207,7 +232,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     smp = verbs.add_parser("sample", help="draw samples from a checkpoint into a PNG")
     smp.add_argument("--checkpoint", required=True, help="a ckpt-*.npz file")
-    smp.add_argument("--n", type=int, default=100, help="number of samples (default 100)")
+    smp.add_argument("--n", type=_at_least(1, 100_000), default=100,
+                     help="number of samples, 1 to 100000 (default 100)")
     smp.add_argument("--labels", help="for a conditional model: e.g. 0-9, 3 or 1,4,7")
     smp.add_argument("--interpolate", action="store_true",
                      help="rows interpolate between two random noise vectors")
@@ -223,7 +249,8 @@ def build_parser() -> argparse.ArgumentParser:
                          "or 'x'), of the size and channels the run trained on")
     tr.add_argument("--out", required=True, metavar="FOLDER",
                     help="where the translated PNGs go (one per input, named after it)")
-    tr.add_argument("--batch-size", type=int, default=200, help="images per batch (default 200)")
+    tr.add_argument("--batch-size", type=_at_least(1), default=200,
+                    help="images per batch (default 200)")
     tr.set_defaults(run=_translate)
 
     ev = verbs.add_parser("eval", help="score a checkpoint's generator: FD, IS, KID, precision, "
@@ -234,15 +261,15 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--checkpoint", help="a ckpt-*.npz file")
     source.add_argument("--real", metavar="DATASET",
                         help="score real training images instead: the real-vs-real baseline")
-    ev.add_argument("--n", type=int, default=10000, help="samples (pix2pix: held-out pairs) to "
+    ev.add_argument("--n", type=_at_least(1), default=10000, help="samples (pix2pix: held-out pairs) to "
                                                          "score (default 10000)")
-    ev.add_argument("--reference-n", type=int,
+    ev.add_argument("--reference-n", type=_at_least(1),
                     help="test images to score against (default: the whole test split)")
     ev.add_argument("--data-dir", help="folder holding the dataset's files (e.g. mnist/*.gz)")
     ev.add_argument("--json", help="write the results here (default: beside the checkpoint, "
                                    "as <checkpoint name>.eval.json)")
     ev.add_argument("--seed", type=int, default=0, help="noise, labels and KID subsets")
-    ev.add_argument("--batch-size", type=int, default=200,
+    ev.add_argument("--batch-size", type=_at_least(1), default=200,
                     help="images per generator and classifier batch (default 200)")
     ev.set_defaults(run=_eval)
 
@@ -257,7 +284,8 @@ def build_parser() -> argparse.ArgumentParser:
     gc.add_argument("--op", action="append", metavar="NAME",
                     help="check only this op (repeatable); default: all")
     gc.add_argument("--order", type=int, choices=(1, 2), help="only this order; default: both")
-    gc.add_argument("--draws", type=int, default=3, help="random shape draws per op (default 3)")
+    gc.add_argument("--draws", type=_at_least(1), default=3,
+                    help="random shape draws per op (default 3)")
     gc.add_argument("--seed", type=int, default=0)
     gc.add_argument("--backend", default="numpy", choices=[b for b in scratchgan_kernels.available_backends() if b != "cuda"],
                     help="CPU kernel backend (default numpy, the reference; the GPU's "
@@ -275,7 +303,7 @@ def build_parser() -> argparse.ArgumentParser:
                          "tiny widths (default dcgan)")
     ex.add_argument("--side", default="d", choices=("d", "g"),
                     help="the D update's loss (with its penalties) or the G update's")
-    ex.add_argument("--batch", type=int, default=2, help="batch size (default 2)")
+    ex.add_argument("--batch", type=_at_least(1), default=2, help="batch size (default 2)")
     ex.add_argument("--seed", type=int, default=0)
     ex.add_argument("--no-check", action="store_true", help="print the graph only")
     ex.add_argument("--no-formulas", action="store_true", help="leave the formulas out")
@@ -289,7 +317,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.run(args)
+    try:
+        return args.run(args)
+    except OSError as e:           # a file the command reads or writes: named, one line
+        print(f"scratchgan {args.verb}: {_os_error(e)}", file=sys.stderr)
+        return 1
+    except MemoryError:
+        print(f"scratchgan {args.verb}: out of memory (ask for fewer samples or a smaller "
+              f"batch)", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"scratchgan {args.verb}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -46,13 +46,26 @@ def _split(obj: Any, prefix: str, arrays: dict[str, np.ndarray]) -> Any:
     return obj
 
 
-def _join(obj: Any, arrays: Any) -> Any:
+#: the deepest nesting a checkpoint's document may have (a run's state is 6 levels deep)
+MAX_DEPTH = 32
+
+
+def _join(obj: Any, arrays: Any, names: set[str], depth: int = 0, where: str = "state") -> Any:
+    """The document with its array references replaced by the arrays; a CheckpointError
+    (without the path: the caller adds it) for a nesting deeper than MAX_DEPTH or a
+    reference to no array of the file."""
+    if depth > MAX_DEPTH:
+        raise CheckpointError(f"its document is nested deeper than {MAX_DEPTH} levels (at {where})")
     if isinstance(obj, dict):
         if set(obj) == {"__array__"}:
-            return np.array(arrays[obj["__array__"]])
-        return {k: _join(v, arrays) for k, v in obj.items()}
+            name = obj["__array__"]
+            if not isinstance(name, str) or name not in names or name == "__meta__":
+                raise CheckpointError(f"{where} refers to an array {_short(name)} the file "
+                                      f"does not hold")
+            return np.array(arrays[name])
+        return {k: _join(v, arrays, names, depth + 1, f"{where}/{k}") for k, v in obj.items()}
     if isinstance(obj, list):
-        return [_join(v, arrays) for v in obj]
+        return [_join(v, arrays, names, depth + 1, f"{where}/{i}") for i, v in enumerate(obj)]
     return obj
 
 
@@ -75,13 +88,23 @@ def load(path: str | Path) -> dict[str, Any]:
         with np.load(path, allow_pickle=False) as npz:
             if "__meta__" not in npz.files:
                 raise CheckpointError(f"{path} is not a scratchgan checkpoint (no __meta__ entry)")
-            meta = json.loads(str(npz["__meta__"]))
-            if meta.get("format") != FORMAT:
+            try:
+                meta = json.loads(str(npz["__meta__"]))
+            except RecursionError:
+                raise CheckpointError(f"{path}: its document is nested deeper than "
+                                      f"{MAX_DEPTH} levels") from None
+            if not isinstance(meta, dict) or meta.get("format") != FORMAT:
                 raise CheckpointError(f"{path} is not a scratchgan checkpoint")
             if meta.get("version") != VERSION:
                 raise CheckpointError(f"{path} has checkpoint format version {meta.get('version')}; "
                                       f"this scratchgan reads version {VERSION}")
-            return _join(meta["state"], npz)
+            if not isinstance(meta.get("state"), dict):
+                raise CheckpointError(f"{path}: its state must be a table (a JSON object), "
+                                      f"got {type(meta.get('state')).__name__}")
+            try:
+                return _join(meta["state"], npz, set(npz.files))
+            except CheckpointError as e:
+                raise CheckpointError(f"{path}: {e}") from None
     except CheckpointError:
         raise
     except (zipfile.BadZipFile, ValueError, KeyError, OSError, EOFError) as e:
@@ -119,6 +142,36 @@ def require_finite(state: Any, source: str, what: str = "weights") -> None:
     if bad is not None:
         raise CheckpointError(f"{source}: {what} tensor {bad} holds NaN or Inf values "
                               f"(the run diverged before this checkpoint); use an earlier one")
+
+
+def generator_weights(state: dict[str, Any], path: str | Path) -> dict[str, np.ndarray]:
+    """The generator's weights in a checkpoint's ``state`` (its EMA when kept): a table of
+    finite arrays, or a CheckpointError naming ``path`` and the tensor."""
+    key = "G_ema" if "G_ema" in state else "G"
+    weights = state.get(key)
+    if (not isinstance(weights, dict) or not weights
+            or not all(isinstance(v, np.ndarray) for v in weights.values())):
+        raise CheckpointError(f"{path}: '{key}' must be a table of the generator's arrays")
+    require_finite(weights, str(path), f"generator ({key})")
+    return weights
+
+
+def check_sizes(path: str | Path, limit: int, **sizes: Any) -> None:
+    """Each of ``sizes`` (an int, or a list of 1 to 4 ints) must be a non-negative int no
+    larger than ``limit``, the number of values in the arrays the checkpoint holds: a
+    model built from the document is never larger than what the file actually carries."""
+    for name, value in sizes.items():
+        shape = isinstance(value, list) and 1 <= len(value) <= 4
+        for v in value if shape else [value]:
+            if (isinstance(v, bool) or not isinstance(v, int)
+                    or not (1 if shape else 0) <= v <= limit):
+                raise CheckpointError(f"{path}: '{name}' = {_short(value)} is not a size this "
+                                      f"checkpoint's {limit} weight values can hold")
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def checkpoint_path(folder: str | Path, step: int) -> Path:

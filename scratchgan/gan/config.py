@@ -4,6 +4,7 @@ message that names it."""
 from __future__ import annotations
 
 import dataclasses
+import math
 import sys
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -17,8 +18,12 @@ else:  # pragma: no cover
 from scratchgan.gan.losses import LOSSES
 
 
-def _opt(help: str, choices: tuple | None = None, minimum: float | None = None) -> dict:
-    return {"help": help, "choices": choices, "minimum": minimum}
+def _opt(help: str, choices: tuple | None = None, minimum: float | None = None,
+         below: float | None = None, maximum: float | None = None) -> dict:
+    """A key's help and range: ``minimum <= value``, ``value < below``, ``value <= maximum``
+    (floats must also be finite; strings must not be empty)."""
+    return {"help": help, "choices": choices, "minimum": minimum, "below": below,
+            "maximum": maximum}
 
 
 @dataclass
@@ -46,33 +51,33 @@ class TrainConfig:
     steps: int = field(default=1500, metadata=_opt("generator updates to run", minimum=1))
     batch_size: int = field(default=64, metadata=_opt("samples per batch", minimum=1))
     nz: int = field(default=0, metadata=_opt("noise size; 0 = model default (100 dcgan, 2 mlp)",
-                                            minimum=0))
+                                            minimum=0, maximum=4096))
     direction: str = field(default="AtoB", metadata=_opt(
         "pix2pix: translate A to B (AtoB: edge map or masked digit -> digit) or B to A",
         ("AtoB", "BtoA")))
     l1_weight: float = field(default=100.0, metadata=_opt(
         "pix2pix: lambda of the L1 term, L_G = adversarial + lambda * L1(G(x), y)", minimum=0))
     ngf: int = field(default=64, metadata=_opt("pix2pix: U-Net width (channels of its first "
-                                              "level)", minimum=1))
+                                              "level)", minimum=1, maximum=1024))
     ndf: int = field(default=64, metadata=_opt("pix2pix: PatchGAN width (channels of its first "
-                                              "layer)", minimum=1))
+                                              "layer)", minimum=1, maximum=1024))
     lr_g: float = field(default=2e-4, metadata=_opt("generator learning rate", minimum=0))
     lr_d: float = field(default=2e-4, metadata=_opt("discriminator learning rate (TTUR: differ)",
                                                    minimum=0))
     lr_decay: str = field(default="none", metadata=_opt(
         "learning-rate schedule: none, or linear (full rate for the first half of the steps, "
         "then linearly down to 0 at the last)", ("none", "linear")))
-    beta1: float = field(default=0.5, metadata=_opt("Adam beta1", minimum=0))
-    beta2: float = field(default=0.999, metadata=_opt("Adam beta2", minimum=0))
+    beta1: float = field(default=0.5, metadata=_opt("Adam beta1", minimum=0, below=1))
+    beta2: float = field(default=0.999, metadata=_opt("Adam beta2", minimum=0, below=1))
     optimizer: str = field(default="adam", metadata=_opt("optimizer", ("adam", "rmsprop")))
     n_critic: int = field(default=1, metadata=_opt("D updates per G update", minimum=1))
     gp_weight: float = field(default=10.0, metadata=_opt("WGAN-GP lambda", minimum=0))
     r1_weight: float = field(default=0.0, metadata=_opt("R1 gamma (0 = off)", minimum=0))
     clip: float = field(default=0.01, metadata=_opt("WGAN weight clipping bound", minimum=0))
     label_smoothing: float = field(default=0.0, metadata=_opt(
-        "one-sided: real target = 1 - this", minimum=0))
+        "one-sided: real target = 1 - this", minimum=0, below=1))
     ema: float = field(default=0.999, metadata=_opt("EMA decay of G's weights (0 = off)",
-                                                    minimum=0))
+                                                    minimum=0, below=1))
     seed: int = field(default=0, metadata=_opt("seed of every random draw"))
     out: str = field(default="runs/default", metadata=_opt("run folder"))
     log_every: int = field(default=10, metadata=_opt("steps between metric records", minimum=1))
@@ -109,11 +114,20 @@ class TrainConfig:
                 raise ConfigError(f"config key {f.name!r} must be a {want.__name__}, "
                                   f"got {value!r}")
             choices, minimum = f.metadata["choices"], f.metadata["minimum"]
+            below, maximum = f.metadata.get("below"), f.metadata.get("maximum")
             if choices and value not in choices:
                 raise ConfigError(f"config key {f.name!r} must be one of {', '.join(choices)}; "
                                   f"got {value!r}")
+            if want is float and not math.isfinite(value):
+                raise ConfigError(f"config key {f.name!r} must be a finite number, got {value!r}")
+            if want is str and not value.strip() and f.name in _NON_EMPTY:
+                raise ConfigError(f"config key {f.name!r} must not be empty")
             if minimum is not None and value < minimum:
                 raise ConfigError(f"config key {f.name!r} must be >= {minimum}, got {value!r}")
+            if below is not None and value >= below:
+                raise ConfigError(f"config key {f.name!r} must be < {below}, got {value!r}")
+            if maximum is not None and value > maximum:
+                raise ConfigError(f"config key {f.name!r} must be <= {maximum}, got {value!r}")
         if self.task == "pix2pix":
             unused = [f"{key} = {getattr(self, key)!r}" for key, off in
                       (("conditional", False), ("spectral_norm", False), ("model", "auto"))
@@ -136,6 +150,8 @@ class TrainConfig:
 
 
 _TYPES = {"str": str, "int": int, "float": float, "bool": bool}  # the annotations, as strings
+#: string keys that must not be empty
+_NON_EMPTY = ("dataset", "out", "kernels")
 
 
 class ConfigError(ValueError):
@@ -166,9 +182,16 @@ def make_config(file: str | Path | None = None, **overrides: Any) -> TrainConfig
     if file is not None:
         path = Path(file)
         try:
-            values.update(tomllib.loads(path.read_text()))
+            values.update(tomllib.loads(path.read_text(encoding="utf-8")))
         except FileNotFoundError:
             raise ConfigError(f"config file {path} does not exist") from None
+        except IsADirectoryError:
+            raise ConfigError(f"config file {path} is a folder, not a TOML file") from None
+        except UnicodeDecodeError as e:
+            raise ConfigError(f"config file {path} is not UTF-8 text (byte {e.start + 1}: "
+                              f"{e.reason}); TOML files are UTF-8") from None
+        except OSError as e:
+            raise ConfigError(f"config file {path} cannot be read: {e.strerror or e}") from None
         except tomllib.TOMLDecodeError as e:
             raise ConfigError(f"config file {path} is not valid TOML: {e}") from None
     values.update({k: v for k, v in overrides.items() if v is not None})

@@ -33,12 +33,18 @@ def load_generator(path: str | Path) -> tuple[nn.Module, dict]:
         raise checkpoint.CheckpointError(
             f"{path} holds a {state['task']} translator, not a generator of samples from "
             f"noise: translate images with scratchgan translate")
+    weights = checkpoint.generator_weights(state, path)   # finite arrays, else named
+    cfg = state.get("config")
+    if not isinstance(cfg, dict) or not isinstance(state.get("model"), str):
+        raise checkpoint.CheckpointError(f"{path} has no 'config' table or 'model' name")
+    checkpoint.check_sizes(path, sum(a.size for a in weights.values()), nz=cfg.get("nz"),
+                           num_classes=state.get("num_classes"),
+                           data_shape=state.get("data_shape"))
     try:
-        cfg = state["config"]
         G, _ = build_models(state["model"], tuple(state["data_shape"]), state["num_classes"],
                             nz=cfg["nz"] or None, g_conditioning=cfg["g_conditioning"])
-        G.load_state_dict(state.get("G_ema", state["G"]))
-    except (KeyError, ValueError) as e:
+        G.load_state_dict(weights)
+    except (KeyError, ValueError, TypeError, IndexError, AttributeError) as e:
         raise checkpoint.CheckpointError(f"{path} does not hold a usable generator: {e}") from None
     return G.eval(), state
 

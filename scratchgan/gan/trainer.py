@@ -193,12 +193,16 @@ class Trainer:
                 for group, kept in zip(opt.param_groups, settings):
                     group.update(kept)
             self.data.load_state_dict(state["loader"])
+            self.noise_rng.bit_generator.state = state["noise_rng"]
+            sg_random.set_state(state["global_rng"])
+            step = state["step"]
+            if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+                raise ValueError(f"step must be a non-negative integer, got {step!r}")
         except (KeyError, ValueError, TypeError, AttributeError, IndexError) as e:
-            raise checkpoint.CheckpointError(f"{source} does not fit this run: {e}") from None
+            raise checkpoint.CheckpointError(f"{source} does not fit this run: "
+                                             f"{type(e).__name__}: {e}") from None
         self.batches = self.data.batches()
-        self.noise_rng.bit_generator.state = state["noise_rng"]
-        sg_random.set_state(state["global_rng"])
-        self.step = int(state["step"])
+        self.step = step
         for scheduler in self.schedulers:      # the rates are a function of the step alone
             scheduler.load_state_dict({"last_epoch": self.step, "base_lrs": scheduler.base_lrs})
 

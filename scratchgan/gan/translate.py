@@ -109,11 +109,16 @@ def generator_of(state: dict[str, Any], path: str | Path) -> nn.Module:
         raise checkpoint.CheckpointError(
             f"{path} holds a generation model (task gan), not a pix2pix translator: draw "
             f"samples from it with scratchgan sample")
+    weights = checkpoint.generator_weights(state, path)   # finite arrays, else named
+    checkpoint.check_sizes(path, sum(a.size for a in weights.values()),
+                           input_shape=state.get("input_shape"),
+                           target_shape=state.get("target_shape"), ngf=state.get("ngf"),
+                           ndf=state.get("ndf"))
     try:
         G, _ = build_pix2pix(tuple(state["input_shape"]), tuple(state["target_shape"]),
                              state["ngf"], state["ndf"], state["batchnorm_in_d"])
-        G.load_state_dict(state.get("G_ema", state["G"]))
-    except (KeyError, ValueError) as e:
+        G.load_state_dict(weights)
+    except (KeyError, ValueError, TypeError, IndexError, AttributeError) as e:
         raise checkpoint.CheckpointError(f"{path} does not hold a usable translator: {e}") from None
     return G.eval()
 

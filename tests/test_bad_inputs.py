@@ -1,0 +1,89 @@
+"""A table of bad command lines (issue 12): each exits non-zero with one line on stderr
+that names the input and the problem, and never a traceback. In-process (``main``) for
+speed; the folder lock and Ctrl-C, which need a second process, have their own tests
+(tests/gan/test_run_folder.py, test_interrupt below)."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from scratchgan.cli import main
+from scratchgan.gan.build import build_trainer
+from scratchgan.gan.config import TrainConfig
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    root = tmp_path_factory.mktemp("bad")
+    t = build_trainer(TrainConfig(dataset="ring8", steps=2, batch_size=8, progress=False,
+                                  out=str(root / "run")))
+    t.train_step()
+    ckpt = t.save_checkpoint()
+    (root / "a_file").write_text("x")
+    (root / "folder").mkdir()
+    (root / "latin1.toml").write_bytes(b'dataset = "caf\xe9"\n')
+    (root / "bad.toml").write_text("steps = \n")
+    (root / "not_a_zip.npz").write_bytes(b"PK nope")
+    return {"ROOT": str(root), "CKPT": str(ckpt)}
+
+
+TRAIN = ["train", "--dataset", "ring8", "--steps", "2", "--batch-size", "8", "--no-progress"]
+
+CASES = [  # (argv with {ROOT}/{CKPT}/{OUT} filled in, what the line must say)
+    (TRAIN + ["--lr-g", "inf"], "'lr_g' must be a finite number"),
+    (TRAIN + ["--lr-d", "nan"], "'lr_d' must be a finite number"),
+    (TRAIN + ["--lr-g", "-1"], "'lr_g' must be >= 0"),
+    (TRAIN + ["--ema", "1.5"], "'ema' must be < 1"),
+    (TRAIN + ["--label-smoothing", "2"], "'label_smoothing' must be < 1"),
+    (TRAIN + ["--beta2", "1"], "'beta2' must be < 1"),
+    (TRAIN + ["--out", ""], "'out' must not be empty"),
+    (TRAIN + ["--steps", "0"], "'steps' must be >= 1"),
+    (TRAIN + ["--nz", "100000"], "'nz' must be <= 4096"),
+    (TRAIN + ["--steps", "many"], "argument --steps: invalid int value: 'many'"),
+    (TRAIN + ["--loss", "nope"], "argument --loss: invalid choice: 'nope'"),
+    (TRAIN + ["--dataset", "nosuch"], "nosuch"),
+    (TRAIN + ["--dataset", "npz:{ROOT}/missing.npz"], "missing.npz"),
+    (TRAIN + ["--config", "{ROOT}/folder"], "config file {ROOT}/folder is a folder"),
+    (TRAIN + ["--config", "{ROOT}/latin1.toml"], "config file {ROOT}/latin1.toml is not UTF-8"),
+    (TRAIN + ["--config", "{ROOT}/bad.toml"], "config file {ROOT}/bad.toml is not valid TOML"),
+    (TRAIN + ["--config", "{ROOT}/none.toml"], "config file {ROOT}/none.toml does not exist"),
+    (TRAIN + ["--out", "{ROOT}/a_file/run"], "{ROOT}/a_file"),
+    (TRAIN + ["--out", "{ROOT}/run"], "already holds checkpoints"),
+    (["sample", "--checkpoint", "{CKPT}", "--n", "0"], "argument --n: must be between 1"),
+    (["sample", "--checkpoint", "{CKPT}", "--n", "-3"], "argument --n: must be between 1"),
+    (["sample", "--checkpoint", "{ROOT}/none.npz"], "checkpoint {ROOT}/none.npz does not exist"),
+    (["sample", "--checkpoint", "{ROOT}/not_a_zip.npz"], "corrupted or truncated"),
+    (["sample", "--checkpoint", "{CKPT}", "--out", "{ROOT}/folder"], "{ROOT}/folder"),
+    (["sample", "--checkpoint", "{CKPT}", "--labels", "3"], "--labels needs a conditional"),
+    (["gradcheck", "--draws", "0"], "argument --draws: must be >= 1"),
+    (["gradcheck", "--op", "no_such_op"], "no_such_op"),
+    (["eval", "--checkpoint", "{CKPT}", "--n", "0"], "argument --n: must be >= 1"),
+    (["eval", "--checkpoint", "{CKPT}", "--n", "50", "--json", "{ROOT}/folder"], "{ROOT}/folder"),
+    (["translate", "--checkpoint", "{CKPT}", "--input", "{ROOT}", "--out", "{ROOT}/t",
+      "--batch-size", "0"], "argument --batch-size: must be >= 1"),
+    (["translate", "--checkpoint", "{CKPT}", "--input", "{ROOT}", "--out", "{ROOT}/t"],
+     "not a pix2pix translator"),
+    (["explain", "--batch", "0"], "argument --batch: must be >= 1"),
+]
+
+
+@pytest.mark.parametrize("argv, says", CASES, ids=[" ".join(a[len(TRAIN) if a[0] == "train"
+                                                                else 0:])[-60:] for a, _ in CASES])
+def test_a_bad_input_gets_one_named_line(files, argv, says, capsys):
+    argv = [a.format(**files) for a in argv]
+    try:
+        code = main(argv)
+    except SystemExit as e:          # argparse's errors
+        code = e.code
+    out, err = capsys.readouterr()
+    assert code not in (0, None), out
+    assert "Traceback" not in err + out
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("scratchgan"), err
+    assert says.format(**files) in lines[0], err
+    assert not list(__import__("pathlib").Path(files["ROOT"]).rglob("*.tmp"))
