@@ -184,3 +184,52 @@ def test_resume_with_no_checkpoint_starts_a_new_run_and_says_so(tmp_path, capsys
     out = tmp_path / "run"
     assert train(out, "--resume") == 0
     assert "holds no checkpoint; starting a new run at step 0" in capsys.readouterr().out
+
+
+def _start(out, *extra):
+    return subprocess.Popen(
+        [sys.executable, "-m", "scratchgan.cli", "train", "--steps", "100000", "--batch-size",
+         "8", "--log-every", "1", "--checkpoint-every", "100000", "--sample-every", "100000",
+         "--no-progress", "--out", str(out), *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _wait_for_steps(proc, out, n):
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        path = out / "metrics.jsonl"
+        if path.exists() and path.read_text().count("\n") >= n:
+            return
+        time.sleep(0.05)
+    raise AssertionError(proc.communicate())
+
+
+def test_ctrl_c_writes_the_checkpoint_of_the_step_and_exits_130(tmp_path):
+    out = tmp_path / "run"
+    proc = _start(out, "--dataset", "ring8")
+    _wait_for_steps(proc, out, 3)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    last = stderr.strip().splitlines()[-1]
+    step = int(last.split("interrupted at step ")[1].split(":")[0])
+    ckpt = out / "checkpoints" / f"ckpt-{step:07d}.npz"
+    assert f"its checkpoint is {ckpt}; continue with --resume" in last
+    assert not list(out.rglob("*.tmp"))
+    assert train(out, "--resume", steps=step + 2) == 0
+
+
+def test_a_second_ctrl_c_exits_at_once(tmp_path):
+    out = tmp_path / "run"
+    proc = _start(out, "--dataset", "digits")            # steps long enough to land inside one
+    _wait_for_steps(proc, out, 1)
+    proc.send_signal(signal.SIGINT)
+    time.sleep(0.01)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert ("interrupted again, stopped at once" in stderr
+            or "continue with --resume" in stderr)       # the step may have ended first
+    assert not list(out.rglob("*.tmp"))
