@@ -28,6 +28,10 @@ def files(tmp_path_factory):
     (root / "latin1.toml").write_bytes(b'dataset = "caf\xe9"\n')
     (root / "bad.toml").write_text("steps = \n")
     (root / "not_a_zip.npz").write_bytes(b"PK nope")
+    images = np.zeros((4, 8, 8), np.uint8)
+    np.savez(root / "huge_label.npz", images=images, labels=np.array([0, 1, 2, 10 ** 9]))
+    np.savez(root / "past_k.npz", images=images, labels=np.array([0, 1, 2, 5]),
+             num_classes=np.array(3))
     return {"ROOT": str(root), "CKPT": str(ckpt)}
 
 
@@ -47,6 +51,10 @@ CASES = [  # (argv with {ROOT}/{CKPT}/{OUT} filled in, what the line must say)
     (TRAIN + ["--loss", "nope"], "argument --loss: invalid choice: 'nope'"),
     (TRAIN + ["--dataset", "nosuch"], "nosuch"),
     (TRAIN + ["--dataset", "npz:{ROOT}/missing.npz"], "missing.npz"),
+    (TRAIN + ["--dataset", "npz:{ROOT}/huge_label.npz", "--conditional"],
+     "labels must be class numbers 0..K-1 with K at most 10000, found 1000000000"),
+    (TRAIN + ["--dataset", "npz:{ROOT}/past_k.npz", "--conditional"],
+     "labels must lie in 0..2 (num_classes = 3), found 5"),
     (TRAIN + ["--config", "{ROOT}/folder"], "config file {ROOT}/folder is a folder"),
     (TRAIN + ["--config", "{ROOT}/latin1.toml"], "config file {ROOT}/latin1.toml is not UTF-8"),
     (TRAIN + ["--config", "{ROOT}/bad.toml"], "config file {ROOT}/bad.toml is not valid TOML"),
@@ -87,3 +95,10 @@ def test_a_bad_input_gets_one_named_line(files, argv, says, capsys):
     assert lines[0].startswith("scratchgan"), err
     assert says.format(**files) in lines[0], err
     assert not list(__import__("pathlib").Path(files["ROOT"]).rglob("*.tmp"))
+
+
+def test_an_npz_may_give_its_number_of_classes(tmp_path):
+    from scratchgan.data.image_files import load_npz_images
+    np.savez(tmp_path / "k.npz", images=np.zeros((4, 8, 8), np.uint8),
+             labels=np.array([0, 1, 1, 0]), num_classes=np.array(5))
+    assert load_npz_images(tmp_path / "k.npz")[2] == 5

@@ -4,8 +4,8 @@ Both give ``(images, labels, num_classes)``: images float32 (N, C, H, W) in
 [-1, 1]; labels int64 (N,) and their count of classes, or (None, 0).
 
 - ``.npz``: the images under the key ``images`` or ``x`` (or the archive's only
-  array), optional labels under ``labels`` or ``y`` (integers >= 0; there are
-  max + 1 classes). Images as :mod:`scratchgan.data.images` accepts them. Read
+  array), optional labels under ``labels`` or ``y`` (integers 0..K-1, K at most
+  MAX_CLASSES; K is max + 1, or the archive's ``num_classes`` when it holds one). Images as :mod:`scratchgan.data.images` accepts them. Read
   with ``allow_pickle=False``.
 - a folder: ``*.png`` files directly in it (no labels), or in one subfolder per
   class, ``DIR/<class>/*.png``: the classes are numbered in the order of their
@@ -27,6 +27,9 @@ from scratchgan.data.images import to_nchw, to_signed_unit
 IMAGE_KEYS = ("images", "x")
 JPEG_SUFFIXES = (".jpg", ".jpeg")
 LABEL_KEYS = ("labels", "y")
+#: the most classes a labelled image set may have (a conditional model holds an embedding
+#: row per class: a label of 1e9 must not ask for one)
+MAX_CLASSES = 10_000
 
 ImageSet = tuple[np.ndarray, "np.ndarray | None", int]
 
@@ -42,6 +45,16 @@ def load_npz_images(path: str | Path) -> ImageSet:
     if label_key is None:
         return images, None, 0
     labels, num_classes = _checked_labels(arrays[label_key], len(images), f"{path} [{label_key!r}]")
+    if "num_classes" in arrays:
+        given = arrays["num_classes"]
+        if (given.shape != () or not np.issubdtype(given.dtype, np.integer)
+                or not 1 <= int(given) <= MAX_CLASSES):
+            raise DataFileError(f"{path} ['num_classes']: must be one integer from 1 to "
+                                f"{MAX_CLASSES}, got {given!r}")
+        if num_classes > int(given):
+            raise DataFileError(f"{path} [{label_key!r}]: labels must lie in 0..{int(given) - 1} "
+                                f"(num_classes = {int(given)}), found {num_classes - 1}")
+        num_classes = int(given)
     return images, labels, num_classes
 
 
@@ -79,6 +92,9 @@ def _checked_labels(labels: np.ndarray, count: int, source: str) -> tuple[np.nda
         raise DataFileError(f"{source}: labels must be integers, got {labels.dtype}")
     if labels.min() < 0:
         raise DataFileError(f"{source}: labels must be >= 0, found {labels.min()}")
+    if labels.max() >= MAX_CLASSES:
+        raise DataFileError(f"{source}: labels must be class numbers 0..K-1 with K at most "
+                            f"{MAX_CLASSES}, found {labels.max()} (renumber the classes from 0)")
     return labels.astype(np.int64), int(labels.max()) + 1
 
 
