@@ -9,6 +9,8 @@ One step (one generator update):
         loss.constrain(D)                                (WGAN: clip D's weights)
     L_G, metrics <- task.g_loss(G, D, loss, batch, rng)  (D's weights frozen);  step on G
     ema.update(t);  every learning-rate scheduler steps
+At log steps (``log_every``) the record also holds each layer's update size over weight
+size and D's input-gradient norm at the real and generated points (``gan/gradstats.py``).
 Every loss goes through the divergence guard (``gan/guard.py``: NaN/Inf stops training,
 naming the step; on a GPU the check is deferred to log steps, so no step waits for the
 device). The EMA of G and its batch-norm statistics live in ``gan/ema.py``, the
@@ -36,7 +38,7 @@ from scratchgan.backend import get_array_module, to_numpy
 from scratchgan.config import no_grad
 from scratchgan.data import DataLoader
 from scratchgan.distributed.comm import Communicator, SingleProcess
-from scratchgan.gan import checkpoint
+from scratchgan.gan import checkpoint, gradstats
 from scratchgan.gan.config import RESUME_KEYS, TrainConfig, resume_key_default
 from scratchgan.gan.ema import EMA
 from scratchgan.gan.guard import DivergenceGuard, TrainingDiverged
@@ -123,20 +125,32 @@ class Trainer:
     def _metrics(self, metrics: dict[str, Any]) -> dict[str, Any]:
         return {name: self.guard.metric(v) for name, v in metrics.items()}
 
+    def is_log_step(self, t: int) -> bool:
+        """Whether step ``t`` is logged (every ``log_every`` steps, and the last)."""
+        return t % self.config.log_every == 0 or t >= self.config.steps
+
     def train_step(self) -> dict[str, Any]:
         """One generator update (after n_critic discriminator updates); returns the metrics:
         floats, except on the GPU between log steps, where they are device scalars
         (``float(v)`` reads one; ``guard.sync`` reads and checks all)."""
         c, t = self.config, self.step + 1
+        log = self.is_log_step(t)     # gradient statistics (gan/gradstats.py) at log steps only
         with self.scope():
-            for _ in range(c.n_critic):
+            for i in range(c.n_critic):
+                probe = gradstats.RecordingLoss(self.loss) if log and i == c.n_critic - 1 else None
                 batch = self.task.place(next(self.batches))
-                loss_d, metrics = self.task.d_loss(self.G, self.D, self.loss, batch, self.noise_rng)
+                loss = self.loss if probe is None else probe
+                loss_d, metrics = self.task.d_loss(self.G, self.D, loss, batch, self.noise_rng)
                 record = {"loss_d": self.guard.check(t, "loss_d", loss_d), **self._metrics(metrics)}
+                if probe is not None and probe.seen is not None:
+                    record.update(gradstats.input_grad_norms(self.D, *probe.seen))
                 self.D.zero_grad()
                 loss_d.backward()
                 self.comm.average_gradients(self.D.parameters())
+                before = gradstats.weight_snapshot(self.D) if probe is not None else None
                 self.opt_d.step()
+                if before is not None:
+                    record.update(gradstats.update_ratios(before, "D"))
                 self.loss.constrain(self.D)
             with frozen(self.D):
                 loss_g, metrics = self.task.g_loss(self.G, self.D, self.loss, batch, self.noise_rng)
@@ -144,13 +158,16 @@ class Trainer:
             self.G.zero_grad()
             loss_g.backward()
             self.comm.average_gradients(self.G.parameters())
+            before = gradstats.weight_snapshot(self.G) if log else None
             self.opt_g.step()
+            if before is not None:
+                record.update(gradstats.update_ratios(before, "G"))
             if self.ema is not None:
                 self.ema.update(self.step)
             self.step = t
             for scheduler in self.schedulers:
                 scheduler.step()
-            if self.guard.defer and (t % c.log_every == 0 or t >= c.steps or self.guard.full):
+            if self.guard.defer and (log or self.guard.full):
                 record = self.guard.sync(record)
         return record
 

@@ -1,4 +1,5 @@
-"""Curves of a training run against the step: losses, D outputs, gradient norms.
+"""Curves of a training run against the step: losses, D outputs, gradient norms, update
+sizes, D's input gradients.
 
 A run logs one dict per logged step (``{"step": 100, "loss_d": 1.2, ...}``); a
 key may be missing from some records (a value logged less often), and missing,
@@ -89,16 +90,33 @@ def plot_training_curves(records: Records, path: str | Path) -> Path:
     return save_figure(figure, path)
 
 
-def _networks(records: Records) -> dict[str, list[str]]:
-    """Keys "grad_norm/<network>/<layer>" grouped by network: G first, then D, then the rest."""
+def _networks(records: Records, kind: str = "grad_norm") -> dict[str, list[str]]:
+    """Keys "<kind>/<network>/<layer>" grouped by network: G first, then D, then the rest."""
     keys: dict[str, list[str]] = {}
     for record in records:
         for key in record:
             parts = key.split("/", 2)
-            if len(parts) == 3 and parts[0] == "grad_norm" and key not in keys.get(parts[1], []):
+            if len(parts) == 3 and parts[0] == kind and key not in keys.get(parts[1], []):
                 keys.setdefault(parts[1], []).append(key)
     order = {"G": 0, "D": 1}
     return dict(sorted(keys.items(), key=lambda item: (order.get(item[0], 2), item[0])))
+
+
+#: D's input-gradient keys (gan/gradstats.py) and their labels
+INPUT_GRAD_KEYS = (("d_input_grad/real", "real x"), ("d_input_grad/fake", "generated G(z)"))
+
+
+def _per_layer_panel(axes: Axes, records: Records, keys: list[str], title: str,
+                     empty: str) -> None:
+    for key in keys:
+        steps, values = _series(records, key, positive=True)
+        if len(values):
+            axes.plot(steps, values, label=key.split("/", 2)[2], linewidth=1)
+    axes.set_yscale("log")
+    axes.set_title(title)
+    axes.set_xlabel("step")
+    axes.grid(alpha=0.3, which="both")
+    _legend_or_note(axes, empty, fontsize=7, ncol=1 + len(keys) // 12)
 
 
 def plot_grad_norms(records: Records, path: str | Path) -> Path:
@@ -107,19 +125,40 @@ def plot_grad_norms(records: Records, path: str | Path) -> Path:
     Keys "grad_norm/G/<layer>" and "grad_norm/D/<layer>" (any other network name
     gets its own panel too): one panel per network, one line per layer, in the
     order the layers first appear. Non-positive values are left out (log axis).
+    When the records hold them (``scratchgan.gan.gradstats``), a second row shows
+    "update_ratio/<network>/<layer>", ||delta W|| / ||W|| of each optimiser step, with
+    a dotted line at 1e-3, and a panel of its own shows D's input-gradient norm
+    ||dD/dx|| at real and generated inputs ("d_input_grad/real", "d_input_grad/fake").
     """
     networks = _networks(records) or {"G": [], "D": []}
-    figure = Figure(figsize=(6 * len(networks), 4.5))
-    for axes, (network, keys) in zip(np.atleast_1d(figure.subplots(1, len(networks))),
-                                     networks.items()):
-        for key in keys:
+    ratios = _networks(records, "update_ratio")
+    has_input = any(key in record for record in records for key, _ in INPUT_GRAD_KEYS)
+    columns = max(len(networks), len(ratios)) + (1 if has_input else 0)
+    rows = 2 if ratios else 1
+    figure = Figure(figsize=(6 * columns, 4.5 * rows))
+    grid = np.atleast_2d(figure.subplots(rows, columns, squeeze=False))
+    for axes, (network, keys) in zip(grid[0], networks.items()):
+        _per_layer_panel(axes, records, keys, f"{network}: gradient norm per layer",
+                         "no gradient norms logged")
+    if ratios:
+        for axes, (network, keys) in zip(grid[1], ratios.items()):
+            _per_layer_panel(axes, records, keys,
+                             f"{network}: update size / weight size per layer",
+                             "no update ratios logged")
+            axes.axhline(1e-3, color="gray", linestyle=":", linewidth=1)
+    if has_input:
+        axes = grid[0, -1]
+        for key, label in INPUT_GRAD_KEYS:
             steps, values = _series(records, key, positive=True)
             if len(values):
-                axes.plot(steps, values, label=key.split("/", 2)[2], linewidth=1)
+                axes.plot(steps, values, label=label, linewidth=1)
         axes.set_yscale("log")
-        axes.set_title(f"{network}: gradient norm per layer")
+        axes.set_title("D: mean ||dD/dx|| at real and generated inputs")
         axes.set_xlabel("step")
         axes.grid(alpha=0.3, which="both")
-        _legend_or_note(axes, "no gradient norms logged", fontsize=7, ncol=1 + len(keys) // 12)
+        _legend_or_note(axes, "no input gradients logged")
+    for axes in grid.flat:     # the cells no panel used
+        if not axes.has_data() and not axes.texts and not axes.get_title():
+            axes.set_axis_off()
     figure.tight_layout()
     return save_figure(figure, path)
