@@ -37,6 +37,9 @@ class Function:
     """Base class of every differentiable op; see the module docstring."""
 
     inputs: tuple[Tensor, ...] | None = None  # saved only while the graph is recorded
+    #: element-wise arithmetic: integer and bool Tensors combined with a floating Tensor
+    #: take its dtype (float32 + int64 stays float32, as constants always did)
+    promotes_integers: bool = False
     _outputs: tuple | None = None              # weak references to the outputs
     generation: int = 0
 
@@ -75,6 +78,9 @@ class Function:
         gpu = None if "cupy" not in sys.modules else next(
             (x for x in inputs if isinstance(x, Tensor) and x.device == "cuda"), None)
         if gpu is None:
+            if self.promotes_integers and dtype is not None:
+                return tuple(x if isinstance(x, Tensor) and x.data.dtype.kind == "f"
+                             else Tensor(as_array(x, dtype)) for x in inputs)
             return tuple(x if isinstance(x, Tensor) else Tensor(as_array(x, dtype))
                          for x in inputs)
         return tuple(self._on_gpu(x, dtype, get_array_module(gpu)) for x in inputs)

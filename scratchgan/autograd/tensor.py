@@ -48,6 +48,11 @@ def as_array(data: Any, dtype: Any = None) -> Any:
     return arr
 
 
+def _preview(data: Any) -> str:
+    text = repr(data)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 class Tensor:
     """An n-dimensional array that records the Functions applied to it.
 
@@ -63,8 +68,13 @@ class Tensor:
     def __init__(self, data: Any, requires_grad: bool = False, name: str | None = None,
                  dtype: Any = None) -> None:
         self.data = as_array(data, dtype)
-        if requires_grad and self.data.dtype.kind not in "fc":
-            raise TypeError(f"only floating-point Tensors can require gradients, got dtype {self.data.dtype}")
+        kind = self.data.dtype.kind
+        if kind not in "biufc":
+            raise TypeError(f"a Tensor holds numbers (bool, integer or floating point), not "
+                            f"dtype {self.data.dtype}: {_preview(data)}")
+        if requires_grad and kind != "f":
+            raise TypeError(f"only real floating-point Tensors can require gradients, got "
+                            f"dtype {self.data.dtype}")
         self.requires_grad = bool(requires_grad)
         self.name = name
         self.grad: Tensor | None = None

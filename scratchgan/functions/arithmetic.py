@@ -25,6 +25,8 @@ class Add(Function):
     Gradients: gx0 = sum_to(gy, x0.shape); gx1 = sum_to(gy, x1.shape)
     """
 
+    promotes_integers = True
+
     def forward(self, x0, x1):
         return x0 + x1
 
@@ -39,6 +41,8 @@ class Sub(Function):
     Shapes:    x0, x1: broadcastable; y: the broadcast shape
     Gradients: gx0 = sum_to(gy, x0.shape); gx1 = -sum_to(gy, x1.shape)
     """
+
+    promotes_integers = True
 
     def forward(self, x0, x1):
         return x0 - x1
@@ -56,6 +60,8 @@ class Mul(Function):
     Double:    bilinear: d(gx0)/d(x1) = gy, d(gx0)/d(gy) = x1 (and symmetrically)
     """
 
+    promotes_integers = True
+
     def forward(self, x0, x1):
         return x0 * x1
 
@@ -70,6 +76,8 @@ class Div(Function):
     Shapes:    x0, x1: broadcastable; y: the broadcast shape
     Gradients: gx0 = sum_to(gy / x1, x0.shape); gx1 = sum_to(-gy * x0 / x1**2, x1.shape)
     """
+
+    promotes_integers = True
 
     def forward(self, x0, x1):
         return x0 / x1
