@@ -15,7 +15,7 @@ dataset's mirrors, verified before it is moved into place.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
@@ -35,11 +35,15 @@ class PublishedFiles:
     split_files: split -> the names of the files it is read from
     mirrors:     base URLs, tried in order; a file's URL is base + file name
     checksums:   file name -> {hashlib algorithm: hex digest}, the published digests
+    content_checksums: file name -> digests of a .gz file's decompressed content, which
+                 also vouch for it (the same data compressed again, as a distribution's
+                 package ships it); recorded from files whose published digests match
     """
     name: str
     split_files: Mapping[str, tuple[str, ...]]
     mirrors: tuple[str, ...]
     checksums: Mapping[str, Digests]
+    content_checksums: Mapping[str, Digests] = field(default_factory=dict)
 
 
 def search_folders(name: str, data_dir: str | os.PathLike | None = None) -> list[Path]:
@@ -72,7 +76,8 @@ def find_files(source: PublishedFiles, split: str, data_dir: str | os.PathLike |
         found = next((folder / filename for folder in folders if (folder / filename).is_file()),
                      None)
         if found is not None:
-            verify_file(found, source.checksums[filename], label=f"dataset {source.name!r}: {found}")
+            verify_file(found, source.checksums[filename], label=f"dataset {source.name!r}: {found}",
+                        content=source.content_checksums.get(filename))
             paths[filename] = found
     failures: dict[str, list[str]] = {}
     for filename in (name for name in filenames if name not in paths):
