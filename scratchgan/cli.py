@@ -82,10 +82,16 @@ def _train(args: argparse.Namespace) -> int:
     from scratchgan.gan.runfolder import RunFolderError
     from scratchgan.gan.trainer import TrainingDiverged
     overrides = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)}
-    run = None
+    run = config = None
+
     def last_good() -> str:
-        return (f"; {run.trainer.checkpoints.describe_latest()}"
-                if run is not None and run.trainer is not None else "")
+        """What a stopped run keeps: its last good checkpoint, named."""
+        if run is not None and getattr(run, "trainer", None) is not None:
+            return f"; {run.trainer.checkpoints.describe_latest()}"
+        if config is not None:
+            from scratchgan.gan.checkpoint import Checkpoints
+            return f"; {Checkpoints(Path(config.out) / 'checkpoints', 1).describe_latest()}"
+        return ""
     try:
         config = make_config(args.config, **overrides)
         run = start_run(config, resume=args.resume, overwrite=args.overwrite)  # Run; MPI: rank 0's

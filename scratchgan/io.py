@@ -40,6 +40,24 @@ def atomic_write(path: str | Path, mode: str = "wb") -> Iterator[IO]:
             file.flush()
             os.fsync(file.fileno())
         os.replace(temp, path)
+    except OSError as e:
+        temp.unlink(missing_ok=True)
+        if e.filename is None:      # a failed write (disk full, file-size limit): name the file
+            raise type(e)(e.errno, e.strerror or str(e), str(path)) from e
+        raise
     except BaseException:
         temp.unlink(missing_ok=True)
+        raise
+
+
+def append_line(path: str | Path, line: str) -> None:
+    """Append one line (UTF-8, newline added) to an append-only log such as metrics.jsonl; a
+    crash mid-append leaves a torn last line, which the reader drops. An OSError names
+    ``path``."""
+    try:
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(line + "\n")
+    except OSError as e:
+        if e.filename is None:
+            raise type(e)(e.errno, e.strerror or str(e), str(path)) from e
         raise

@@ -102,3 +102,28 @@ def test_an_npz_may_give_its_number_of_classes(tmp_path):
     np.savez(tmp_path / "k.npz", images=np.zeros((4, 8, 8), np.uint8),
              labels=np.array([0, 1, 1, 0]), num_classes=np.array(5))
     assert load_npz_images(tmp_path / "k.npz")[2] == 5
+
+
+FULL_DISK = """
+import resource, sys
+resource.setrlimit(resource.RLIMIT_FSIZE, (int(sys.argv[1]), int(sys.argv[1])))
+from scratchgan.cli import main
+sys.exit(main(["train", "--dataset", "ring8", "--steps", "4", "--batch-size", "8",
+               "--no-progress", "--checkpoint-every", "2", "--out", sys.argv[2]]))
+"""
+
+
+@pytest.mark.parametrize("limit", [300, 20_000])
+def test_a_full_disk_is_named_and_leaves_no_temporary_file(tmp_path, limit):
+    """A file-size limit (EFBIG, as a full disk gives ENOSPC) while the run writes its
+    config, samples or checkpoints: one line naming the path and the cause, and the last
+    good checkpoint; no .tmp left behind."""
+    out = tmp_path / "run"
+    proc = subprocess.run([sys.executable, "-c", FULL_DISK, str(limit), str(out)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    (line,) = proc.stderr.strip().splitlines()
+    assert line.startswith(f"scratchgan train: {out}") and "File too large" in line
+    assert "no checkpoint was written yet" in line or "the last good checkpoint is" in line
+    assert not list(out.rglob("*.tmp"))

@@ -45,7 +45,7 @@ from scratchgan.gan.translate import (TranslationReference, evaluate_translator,
                                       translation_reference)
 from scratchgan.gan.runfolder import (RUN_LOGS, RunFolderError, RunFolderNotEmpty, RunLock,
                                       clear_run_files, read_jsonl, run_files)
-from scratchgan.io import atomic_write
+from scratchgan.io import append_line, atomic_write
 
 #: config keys a resume ignores when they differ (where the folder is, how it is shown)
 _UNRECORDED = ("out", "progress")
@@ -182,8 +182,7 @@ class Run:
             result = {"step": t.step, **evaluate_generator(
                 t.generate, c.dataset, c.eval_n, t.task.nz, t.task.num_classes,
                 reference=self._reference)}
-        with open(self.eval_path, "a") as fh:
-            fh.write(json.dumps(result) + "\n")
+        append_line(self.eval_path, json.dumps(result))
         return result
 
     def _log(self, record: dict[str, Any], elapsed: float, images: int) -> None:
@@ -191,8 +190,7 @@ class Run:
         record = {"step": t.step, **record, "images_per_s": images / max(elapsed, 1e-9),
                   **layer_grad_norms(t.G, "G"), **layer_grad_norms(t.D, "D")}
         self.records.append(record)
-        with open(self.metrics_path, "a") as fh:
-            fh.write(json.dumps(record) + "\n")
+        append_line(self.metrics_path, json.dumps(record))
 
     def save_samples(self, path: Path, title: str) -> None:
         self.trainer.task.save_samples(self.trainer.generate, path, title)
