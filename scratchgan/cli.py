@@ -112,6 +112,8 @@ def _train(args: argparse.Namespace) -> int:
         return 130
     except (ConfigError, CheckpointError, RunFolderError, FileExistsError, TrainingDiverged,
             ValueError) as e:
+        if getattr(e, "anomaly", None):     # --detect-anomaly: the op that made the NaN
+            print(e.anomaly, file=sys.stderr)
         print(f"scratchgan train: {e}", file=sys.stderr)
         return 1
     except OSError as e:

@@ -21,7 +21,12 @@ MAX_PENDING_METRICS = 4096
 
 
 class TrainingDiverged(RuntimeError):
-    """A loss became NaN or infinite; the message names the step and the loss."""
+    """A loss became NaN or infinite; the message names the step and the loss, ``step``
+    holds the step (None where unknown)."""
+
+    def __init__(self, message: str, step: int | None = None) -> None:
+        super().__init__(message)
+        self.step = step
 
 
 class DivergenceGuard:
@@ -38,12 +43,13 @@ class DivergenceGuard:
 
     def _diverged(self, step: int, name: str, value: float) -> None:
         raise TrainingDiverged(f"step {step}: {name} is {value}; training stopped "
-                               f"({self.last_good()})")
+                               f"({self.last_good()})", step)
 
     def diverged_state(self, step: int, where: str) -> None:
         """Stop: the state to checkpoint at ``step`` holds NaN/Inf at ``where``."""
         raise TrainingDiverged(f"step {step}: {where} holds NaN or Inf values; training "
-                               f"stopped without writing this checkpoint ({self.last_good()})")
+                               f"stopped without writing this checkpoint ({self.last_good()})",
+                               step)
 
     def check(self, step: int, name: str, loss: Tensor) -> Any:
         """The loss of ``step`` as a float, checked; deferred: its device scalar, queued."""

@@ -2,7 +2,8 @@
 
     <out>/config.toml          the full configuration
     <out>/metrics.jsonl        one JSON record per logged step (losses, D(x), D(G(z)),
-                               per-layer gradient norms, images/s)
+                               per-layer gradient norms and update/weight ratios, D's
+                               input-gradient norm at real and fake points, images/s)
     <out>/eval.jsonl           with ``eval_every`` > 0: one quality evaluation per
                                ``eval_every`` steps (scratchgan.gan.evaluate: FD, IS, KID,
                                precision/recall, classes; mode statistics for mixtures;
@@ -11,7 +12,8 @@
                                fixed held-out inputs, their translations, their targets)
     <out>/final_grid.png       the last grid (10x10; rows are classes for a conditional run)
     <out>/curves.png           losses and D(x) / D(G(z)) over the steps
-    <out>/grad_norms.png       per-layer gradient norms of G and D
+    <out>/grad_norms.png       per-layer gradient norms and update ratios of G and D, and
+                               D's input gradient at real vs fake points
     <out>/checkpoints/         the newest ``keep_checkpoints`` checkpoints
     <out>/changes.jsonl        settings changed on a resume: {"step", "key", "from", "to"}
     <out>/.scratchgan.lock     held (fcntl.flock) by the run using the folder
@@ -21,7 +23,10 @@ run into it fails at once naming the first's PID and host; a new run refuses a f
 is not empty and not resumable unless ``overwrite`` (``--overwrite``) is given; a resume
 reads and checks the checkpoint, the settings and the logs (dropping a torn last line)
 before anything in the folder is rewritten. Ctrl-C finishes the current step, writes its
-checkpoint and raises RunInterrupted; a second Ctrl-C stops at once.
+checkpoint and raises RunInterrupted; a second Ctrl-C stops at once. With
+``detect_anomaly`` (``--detect-anomaly``) a run the NaN guard stops is re-run from its last
+good checkpoint to the failing step under ``scratchgan.inspect.detect_anomaly``, and the
+guard's error carries the report (``.anomaly``: the op, its file and line; ``gan/replay.py``).
 """
 from __future__ import annotations
 
@@ -36,11 +41,11 @@ from typing import Any
 from tqdm import tqdm
 
 from scratchgan import viz
-from scratchgan.gan import checkpoint
+from scratchgan.gan import checkpoint, replay
 from scratchgan.gan.build import build_trainer
 from scratchgan.gan.config import TrainConfig
 from scratchgan.gan.evaluate import MIXTURES, ImageReference, evaluate_generator, image_reference
-from scratchgan.gan.trainer import Trainer, layer_grad_norms
+from scratchgan.gan.trainer import Trainer, TrainingDiverged, layer_grad_norms
 from scratchgan.gan.translate import (TranslationReference, evaluate_translator,
                                       translation_reference)
 from scratchgan.gan.runfolder import (RUN_LOGS, RunFolderError, RunFolderNotEmpty, RunLock,
@@ -48,7 +53,7 @@ from scratchgan.gan.runfolder import (RUN_LOGS, RunFolderError, RunFolderNotEmpt
 from scratchgan.io import append_line, atomic_write
 
 #: config keys a resume ignores when they differ (where the folder is, how it is shown)
-_UNRECORDED = ("out", "progress")
+_UNRECORDED = ("out", "progress", "detect_anomaly")
 
 
 class RunInterrupted(RuntimeError):
@@ -227,6 +232,7 @@ class Run:
         bar = tqdm(total=c.steps, initial=t.step, disable=not c.progress, unit="step",
                    dynamic_ncols=True)
         clock, images = time.perf_counter(), 0
+        start = replay.start_state(t) if c.detect_anomaly else None
         try:
             while t.step < c.steps:
                 record = t.train_step()
@@ -251,6 +257,10 @@ class Run:
                     raise RunInterrupted(
                         f"interrupted at step {t.step}: its checkpoint is "
                         f"{t.checkpoints.latest()}; continue with --resume")
+        except TrainingDiverged as e:
+            if c.detect_anomaly:   # the steps since the last good checkpoint, op by op
+                e.anomaly = replay.explain_divergence(t, e, start)
+            raise
         finally:
             bar.close()
             self.write_plots()
