@@ -86,3 +86,28 @@ def test_single_process_collectives_return_their_inputs(monkeypatch):
     assert comm.root_call(lambda: 5) == 5
     monkeypatch.setenv("PMI_SIZE", "4")
     assert environment_size() == 4
+
+
+@pytest.mark.parametrize("sync_bn", [True, False])
+def test_build_trainer_for_a_rank_of_two(tmp_path, sync_bn):
+    """build_trainer given rank 0 of 2 (collectives that return their inputs): the task
+    draws for half the global batch, the loader hands out half of each batch, batch norm
+    is synchronised or not by --sync-bn, and the EMA's copy of G keeps plain batch norm."""
+    from scratchgan.data import load_dataset
+    from scratchgan.distributed.parallel import DistributedGuard, SyncBatchNormLayer
+    from scratchgan.gan.build import build_trainer
+    from scratchgan.gan.config import make_config
+    from scratchgan.nn import BatchNorm
+    config = make_config(batch_size=8, steps=1, out=str(tmp_path), progress=False,
+                         sync_bn=sync_bn, threads=1)
+    t = build_trainer(config, dataset=load_dataset("digits", n=64), comm=FakeRank(0, 2))
+    assert t.task.batch_size == 4 and t.data.local_batch_size == 4
+    assert len(next(t.data.batches())[0]) == 4
+    assert isinstance(t.guard, DistributedGuard)
+    layers = [m for m in t.G.modules() if isinstance(m, BatchNorm)]
+    assert layers and all(isinstance(m, SyncBatchNormLayer) == sync_bn for m in layers)
+    assert not any(isinstance(m, SyncBatchNormLayer) for m in t.ema.average.modules())
+    record = t.train_step()
+    assert np.isfinite(record["loss_d"]) and np.isfinite(record["loss_g"])
+    with pytest.raises(ValueError, match="batch_size 9 is the global batch"):
+        build_trainer(make_config(batch_size=9, out=str(tmp_path)), comm=FakeRank(0, 2))
