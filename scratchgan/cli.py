@@ -49,11 +49,23 @@ def _gradcheck(args: argparse.Namespace) -> int:
 
 
 def _explain(args: argparse.Namespace) -> int:
-    from scratchgan.inspect.explain import explain
+    from scratchgan.gan.checkpoint import CheckpointError
+    from scratchgan.inspect.explain import explain, explain_checkpoint
+    if args.checkpoint and (args.loss or args.model):
+        print("scratchgan explain: --checkpoint takes the loss and the model from the "
+              "checkpoint's config; leave out --loss and --model", file=sys.stderr)
+        return 2
+    options = dict(side=args.side, batch=args.batch, seed=args.seed, check=not args.no_check,
+                   formulas=not args.no_formulas)
     try:
         with using_config("cpu_kernels", args.backend):
-            result = explain(args.loss, args.model, args.side, args.batch, args.seed,
-                             check=not args.no_check, formulas=not args.no_formulas)
+            if args.checkpoint:
+                result = explain_checkpoint(args.checkpoint, **options)
+            else:
+                result = explain(args.loss or "wgan-gp", args.model or "dcgan", **options)
+    except CheckpointError as e:
+        print(f"scratchgan explain: {e}", file=sys.stderr)
+        return 1
     except ValueError as e:
         print(f"scratchgan explain: {e}", file=sys.stderr)
         return 2
@@ -304,11 +316,14 @@ def build_parser() -> argparse.ArgumentParser:
     ex = verbs.add_parser("explain", help="one training step of a recipe on a tiny batch: the "
                                           "loss's backward graph with each node's formula and "
                                           "shapes, then a finite-difference check of every node")
-    ex.add_argument("--loss", default="wgan-gp", choices=list(LOSSES),
-                    help="the GAN loss (default wgan-gp)")
-    ex.add_argument("--model", default="dcgan", choices=("dcgan", "mlp"),
+    ex.add_argument("--loss", choices=list(LOSSES), help="the GAN loss (default wgan-gp)")
+    ex.add_argument("--model", choices=("dcgan", "mlp"),
                     help="dcgan on the embedded digits or mlp on the ring of 8 Gaussians, at "
                          "tiny widths (default dcgan)")
+    ex.add_argument("--checkpoint", metavar="P",
+                    help="a ckpt-*.npz of a run: its loss, task and models (trained widths "
+                         "and weights) from its config, on a batch of --batch of its data, "
+                         "instead of --loss/--model")
     ex.add_argument("--side", default="d", choices=("d", "g"),
                     help="the D update's loss (with its penalties) or the G update's")
     ex.add_argument("--batch", type=_at_least(1), default=2, help="batch size (default 2)")

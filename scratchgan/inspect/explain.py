@@ -6,7 +6,9 @@ run computes (``GANTask.d_loss`` / ``g_loss``, the loss's penalties included) on
 batch, and prints the loss's backward graph with each node's formula and shapes, then the
 finite-difference check of every node (first order; second order at the nodes a
 gradient penalty differentiates). The step runs under ``detect_anomaly(check_nan=False)``,
-so the graph says which Functions were made by which backward.
+so the graph says which Functions were made by which backward. :func:`explain_checkpoint`
+does the same for a saved run (``scratchgan explain --checkpoint P``): its loss, task and
+models from the checkpoint's config, with its trained weights, on a tiny batch.
 """
 from __future__ import annotations
 
@@ -83,6 +85,63 @@ def explain(loss_name: str, model: str = "dcgan", side: str = "d", batch: int = 
     (``check``) the live check of every node."""
     with detect_anomaly(check_nan=False):
         L, modules, title = build_step(loss_name, model, side, batch, seed)
+    g = graph(L, names=modules)
+    report = check_graph(L, names=modules, seed=seed) if check else None
+    return Explained(L, g, report, title, formulas)
+
+
+def build_checkpoint_step(path: str, side: str = "d", batch: int = 2,
+                          seed: int = 0) -> tuple[Tensor, dict, str]:
+    """(L_D or L_G of one step, {"G": G, "D": D}, a one-line description) of the run saved in
+    the checkpoint at ``path``: its loss, task and models from the checkpoint's config (at
+    their trained widths, with their trained weights, G's and not its EMA's), on a batch of
+    ``batch`` drawn by the run's own loader, on the CPU."""
+    import dataclasses
+    import tempfile
+
+    from scratchgan.distributed.comm import SingleProcess
+    from scratchgan.gan import checkpoint
+    from scratchgan.gan.build import build_trainer
+    from scratchgan.gan.config import TrainConfig
+    from scratchgan.random import manual_seed
+
+    if side not in ("d", "g"):
+        raise ValueError(f"side must be 'd' or 'g', got {side!r}")
+    state = checkpoint.load(path)
+    saved = state.get("config")
+    if not isinstance(saved, dict) or "G" not in state or "D" not in state:
+        raise checkpoint.CheckpointError(f"{path} has no config, G or D to explain")
+    known = {f.name for f in dataclasses.fields(TrainConfig)}
+    with tempfile.TemporaryDirectory() as out:   # the trainer's folder: nothing is written
+        config = TrainConfig(**{**{k: v for k, v in saved.items() if k in known},
+                                "batch_size": batch, "ema": 0.0, "out": out,
+                                "progress": False, "device": "cpu", "eval_every": 0})
+        t = build_trainer(config, comm=SingleProcess())
+    try:
+        t.G.load_state_dict(state["G"])
+        t.D.load_state_dict(state["D"])
+    except (KeyError, ValueError) as e:
+        raise checkpoint.CheckpointError(f"{path}: its weights do not fit its config: {e}") from None
+    manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    data = t.task.place(next(t.batches))
+    if side == "d":
+        L, _ = t.task.d_loss(t.G, t.D, t.loss, data, rng)
+        what = "L_D, one D update" if t.loss.reads_probabilities else "L_D, one critic update"
+    else:
+        L, _ = t.task.g_loss(t.G, t.D, t.loss, data, rng)
+        what = "L_G, one G update"
+    model = state.get("model", config.model)
+    title = (f"{config.loss}: {what} on a batch of {batch}; {model} of {path} (step "
+             f"{state.get('step')}), {config.dataset}")
+    return L, {"G": t.G, "D": t.D}, title
+
+
+def explain_checkpoint(path: str, side: str = "d", batch: int = 2, seed: int = 0,
+                       check: bool = True, formulas: bool = True) -> Explained:
+    """:func:`explain` on a saved run (:func:`build_checkpoint_step`)."""
+    with detect_anomaly(check_nan=False):
+        L, modules, title = build_checkpoint_step(path, side, batch, seed)
     g = graph(L, names=modules)
     report = check_graph(L, names=modules, seed=seed) if check else None
     return Explained(L, g, report, title, formulas)
