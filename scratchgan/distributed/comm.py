@@ -163,9 +163,10 @@ class Communicator:
     def shard(self, n: int, what: str = "batch_size") -> int:
         """The per-rank share of a global count n; a ValueError when size does not divide it."""
         if n % self.size:
+            near = sorted({max(self.size, n - n % self.size), n + self.size - n % self.size})
             raise ValueError(f"{what} {n} is the global batch, split across {self.size} ranks: "
                              f"it must be a multiple of {self.size} (e.g. "
-                             f"{max(self.size, n - n % self.size)} or {n + self.size - n % self.size})")
+                             f"{' or '.join(map(str, near))})")
         return n // self.size
 
     def shard_generator(self, rng: np.random.Generator) -> Any:
