@@ -42,8 +42,8 @@ def atomic_write(path: str | Path, mode: str = "wb") -> Iterator[IO]:
         os.replace(temp, path)
     except OSError as e:
         temp.unlink(missing_ok=True)
-        if e.filename is None:      # a failed write (disk full, file-size limit): name the file
-            raise type(e)(e.errno, e.strerror or str(e), str(path)) from e
+        if _unnamed(e):             # a failed write (disk full, file-size limit): name the file
+            raise OSError(e.errno, e.strerror, str(path)) from e
         raise
     except BaseException:
         temp.unlink(missing_ok=True)
@@ -58,6 +58,14 @@ def append_line(path: str | Path, line: str) -> None:
         with open(path, "a", encoding="utf-8") as fh:
             fh.write(line + "\n")
     except OSError as e:
-        if e.filename is None:
-            raise type(e)(e.errno, e.strerror or str(e), str(path)) from e
+        if _unnamed(e):
+            raise OSError(e.errno, e.strerror, str(path)) from e
         raise
+
+
+def _unnamed(e: OSError) -> bool:
+    """Whether ``e`` is the system's error of a file operation that does not say which file
+    (a write's ENOSPC or EFBIG); not an error the block raised about something else (a
+    download's URLError is an OSError too)."""
+    return (e.filename is None and e.errno is not None and e.strerror is not None
+            and type(e).__module__ == "builtins")
