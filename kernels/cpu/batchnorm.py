@@ -18,8 +18,10 @@ the shape only), run on the workers of ``scratchgan_kernels.parallel``:
   r = 1 / sqrt(var + eps), in x's dtype (the reference's arithmetic);
 * backward: each block, in the same pass, its moments (as above) and its column sums of
   gy and gy x (float64); the blocks' moments merged and their sums added in block order,
-  sum gy (x - mean) = sum gy x - mean sum gy; then gx = a gy + b (x - mean) + c per
-  block: two passes over x and gy, where recomputing the statistics first took three.
+  sum gy (x - mu) = sum gy x - mu sum gy with mu the mean rounded to x's dtype, the mu of
+  the last pass (one mean for both, or the projection that cancels in gx does not cancel
+  for tiny batches); then gx = a gy + b (x - mu) + c per block: two passes over x and gy,
+  where recomputing the statistics first took three.
 
 The fused pair ``batch_norm_leaky_relu_forward`` / ``_backward`` is batch norm followed by
 a leaky ReLU of slope s in the same passes: the forward writes leaky(x * scale + shift)
@@ -95,7 +97,8 @@ def _block_affine(x2, r0, r1, scale, shift, slope, y2):
 @njit(fastmath=FASTMATH)
 def _block_grad_moments(x2, gy2, y2, r0, r1, slope, mean, m2, s_g, s_gx):
     """Over the block's rows: the moments of ``_block_moments`` and s_g[c] = sum g,
-    s_gx[c] = sum g x (float64), with g = gy where y > 0 else slope gy (slope 1: g = gy);
+    s_gx[c] = sum g x (float64, each product exact for float32 values), with
+    g = gy where y > 0 else slope gy (slope 1: g = gy);
     x and gy are read from memory once (the second pass finds the block in cache)."""
     C = x2.shape[1]
     mean[:] = 0.0
@@ -110,7 +113,8 @@ def _block_grad_moments(x2, gy2, y2, r0, r1, slope, mean, m2, s_g, s_gx):
             g = grow[c] if yrow[c] > 0 else grow[c] * slope
             mean[c] += v
             s_g[c] += g
-            s_gx[c] += g * v
+            s_gx[c] += np.float64(g) * np.float64(v)   # exact for float32 inputs: the
+            # later sum g x - mu sum g cancels to the few digits that matter
     for c in range(C):
         mean[c] /= r1 - r0
     m2[:] = 0.0
@@ -247,9 +251,9 @@ def _backward(op, x, gamma, y, gy, eps, slope):
     parallel_for(len(blocks), lambda k: _block_grad_moments(
         x2, gy2, y2, *blocks[k], s, parts[0, k], parts[1, k], parts[2, k], parts[3, k]))
     mean, var = _merged(blocks, parts[0], parts[1])
+    mu = mean.astype(dtype)      # the mean of the apply pass, x - mu in x's dtype
     sg = parts[2].sum(axis=0)
-    sgx = parts[3].sum(axis=0) - mean * sg
-    mu = mean.astype(dtype)
+    sgx = parts[3].sum(axis=0) - mu * sg   # sum g (x - mu) about that same mu (float64)
     a, b, cc = np.empty(C, dtype), np.empty(C, dtype), np.empty(C, dtype)
     ggamma, gbeta = np.empty(C, dtype), np.empty(C, dtype)
     _grad_coefficients(var, sg, sgx, gc, dtype.type(eps), x2.shape[0], a, b, cc, ggamma, gbeta)
