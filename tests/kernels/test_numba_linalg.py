@@ -12,7 +12,8 @@ import scratchgan_kernels.reference as ref  # noqa: E402
 from scratchgan_kernels import parallel  # noqa: E402
 
 SHAPES = [((3, 4), (4, 5)), ((64, 100), (100, 12544)), ((100, 400), (400, 400)),
-          ((37, 300), (300, 129)), ((2, 17, 300), (300, 200)), ((5, 3, 7), (5, 7, 2))]
+          ((37, 300), (300, 129)), ((2000, 64), (64, 100)), ((2, 17, 300), (300, 200)),
+          ((5, 3, 7), (5, 7, 2))]
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -30,10 +31,12 @@ def test_matmul_matches_the_reference(dtype, shapes, transposed):
     np.testing.assert_allclose(got, want, rtol=tol, atol=tol * max(1.0, np.abs(want).max()))
 
 
-def test_matmul_is_the_same_for_any_number_of_workers():
+@pytest.mark.parametrize("shapes", [((100, 490), (490, 400)),     # wide: column blocks
+                                    ((1000, 490), (490, 100))])   # tall: row blocks
+def test_matmul_is_the_same_for_any_number_of_workers(shapes):
     rng = np.random.default_rng(1)
-    a = rng.standard_normal((100, 490)).astype(np.float32)
-    b = rng.standard_normal((490, 400)).astype(np.float32)
+    a = rng.standard_normal(shapes[0]).astype(np.float32)
+    b = rng.standard_normal(shapes[1]).astype(np.float32)
     results = []
     for workers in (1, 2, 3):
         old = parallel.set_workers(workers)
