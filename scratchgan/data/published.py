@@ -3,7 +3,10 @@ and how a split is read from their files.
 
 Checksums: the MD5s are the published ones (MNIST's as torchvision lists them,
 Fashion-MNIST's in Zalando's README, CIFAR-10's on its page at cs.toronto.edu).
-MNIST's SHA-256s were computed from files whose MD5s match the published ones.
+MNIST's SHA-256s were computed from files whose MD5s match the published ones, and so
+were the SHA-256s of their decompressed content (which vouch for the same data compressed
+again, as a distribution's package ships it). Fashion-MNIST's content digests are not
+recorded yet: no copy of its files was at hand to compute them from.
 Fashion-MNIST's mirror serves plain HTTP; only the checksum vouches for its bytes.
 
 Files are found or downloaded by :mod:`scratchgan.data.sources`.
@@ -45,6 +48,16 @@ MNIST = PublishedFiles(
         "t10k-labels-idx1-ubyte.gz": {
             "md5": "ec29112dd5afa0611ce80d1b7f02629c",
             "sha256": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6"},
+    },
+    content_checksums={   # of the decompressed IDX files, from the published .gz files above
+        "train-images-idx3-ubyte.gz": {
+            "sha256": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db"},
+        "train-labels-idx1-ubyte.gz": {
+            "sha256": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5"},
+        "t10k-images-idx3-ubyte.gz": {
+            "sha256": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7"},
+        "t10k-labels-idx1-ubyte.gz": {
+            "sha256": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"},
     })
 
 FASHION_MNIST = PublishedFiles(
