@@ -46,6 +46,19 @@ BLOCK_VALUES = 1 << 16      # values of x per row block (256 KiB in float32)
 
 
 @njit(fastmath=FASTMATH)
+def _block_m2(x2, r0, r1, mean, m2):
+    """m2[c] = sum of (x - mean[c])^2 over the rows r0 <= r < r1 (float64): the second pass
+    over a block, which finds it in cache."""
+    C = x2.shape[1]
+    m2[:] = 0.0
+    for r in range(r0, r1):
+        row = x2[r]
+        for c in range(C):
+            d = row[c] - mean[c]
+            m2[c] += d * d
+
+
+@njit(fastmath=FASTMATH)
 def _block_moments(x2, r0, r1, mean, m2):
     """mean[c] and m2[c] = sum of (x - mean)^2 over the rows r0 <= r < r1 (float64)."""
     C = x2.shape[1]
@@ -56,12 +69,7 @@ def _block_moments(x2, r0, r1, mean, m2):
             mean[c] += row[c]
     for c in range(C):
         mean[c] /= r1 - r0
-    m2[:] = 0.0
-    for r in range(r0, r1):
-        row = x2[r]
-        for c in range(C):
-            d = row[c] - mean[c]
-            m2[c] += d * d
+    _block_m2(x2, r0, r1, mean, m2)
 
 
 @njit
@@ -117,12 +125,7 @@ def _block_grad_moments(x2, gy2, y2, r0, r1, slope, mean, m2, s_g, s_gx):
             # later sum g x - mu sum g cancels to the few digits that matter
     for c in range(C):
         mean[c] /= r1 - r0
-    m2[:] = 0.0
-    for r in range(r0, r1):
-        row = x2[r]
-        for c in range(C):
-            d = row[c] - mean[c]
-            m2[c] += d * d
+    _block_m2(x2, r0, r1, mean, m2)
 
 
 @njit(fastmath=FASTMATH)
