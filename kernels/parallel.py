@@ -27,14 +27,15 @@ from typing import Callable
 from threadpoolctl import ThreadpoolController
 
 
-def _default_workers() -> int:
+def default_workers() -> int:
+    """One worker per core this process may run on (its CPU affinity)."""
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:          # not Linux
         return max(1, os.cpu_count() or 1)
 
 
-_workers = _default_workers()
+_workers = default_workers()
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 _in_worker = threading.local()      # .flag: this thread is running a chunk
@@ -54,11 +55,6 @@ def set_workers(n: int) -> int:
                          f"got {n!r}")
     old, _workers = _workers, n
     return old
-
-
-def default_workers() -> int:
-    """One worker per core this process may run on (its CPU affinity)."""
-    return _default_workers()
 
 
 def _executor(n: int) -> ThreadPoolExecutor:
