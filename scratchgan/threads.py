@@ -19,9 +19,10 @@ a chunk on one BLAS thread. Two things follow:
   products on 1 and 2 threads, e.g. (256 x 490) @ (490 x 2048).)
 
 ``using_threads(n)`` applies this for a block and restores what was there before: the
-kernels' workers (``n``; 0 = auto, one per core this process may run on) and BLAS and
-OpenMP pools of one thread (through threadpoolctl, so the dense layers' products, which
-run outside the kernels, are single-threaded and deterministic too).
+kernels' workers (``n``; 0 = auto, one per core this process may run on; the dense
+layers' products are a kernel too, in blocks on the same workers) and BLAS and OpenMP
+pools of one thread (through threadpoolctl), so no BLAS thread waits or spins beside the
+workers and a product made outside the kernels in the block is deterministic as well.
 """
 from __future__ import annotations
 
