@@ -80,34 +80,9 @@ def torch_mlp_models(torch: Any) -> tuple[Any, Any]:
 
 
 def torch_mlp_step(torch: Any, batch: int, seed: int = 0) -> Callable[[], Any]:
-    """One PyTorch step equivalent to ``ours_mlp_step`` (see the module docstring)."""
+    """One PyTorch step equivalent to ``ours_mlp_step`` (see the module docstring): the
+    MLPs in ``steps.torch_gan_step``, the DCGAN comparison's step."""
+    from scratchgan.bench.steps import torch_gan_step
     torch.manual_seed(seed)
-    F = torch.nn.functional
     G, D = torch_mlp_models(torch)
-    real = torch.randn(batch, DIM)
-    opt_g = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    opt_d = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    d_params = list(D.parameters())
-    ones, zeros = torch.ones(batch, 1), torch.zeros(batch, 1)
-
-    def step() -> tuple[float, float]:
-        with torch.no_grad():
-            fake = G(torch.randn(batch, NZ))
-        loss_d = (F.binary_cross_entropy_with_logits(D(real), ones)
-                  + F.binary_cross_entropy_with_logits(D(fake), zeros))
-        value_d = loss_d.item()
-        opt_d.zero_grad(set_to_none=True)
-        loss_d.backward()
-        opt_d.step()
-        for p in d_params:
-            p.requires_grad_(False)
-        loss_g = F.binary_cross_entropy_with_logits(D(G(torch.randn(batch, NZ))), ones)
-        value_g = loss_g.item()
-        opt_g.zero_grad(set_to_none=True)
-        loss_g.backward()
-        opt_g.step()
-        for p in d_params:
-            p.requires_grad_(True)
-        return value_d, value_g
-
-    return step
+    return torch_gan_step(torch, G, D, torch.randn(batch, DIM), NZ)

@@ -92,7 +92,6 @@ def torch_step(torch: Any, section: str, batch: int, channels_last: bool = False
                seed: int = 0, device: str = "cpu") -> Callable[[], Any]:
     """One PyTorch training step equivalent to ``ours_step`` (see the module docstring)."""
     torch.manual_seed(seed)
-    F = torch.nn.functional
     wgan = section == "wgan-gp"
     G, D = torch_models(torch, batchnorm_in_d=not wgan)
     G, D = G.to(device), D.to(device)
@@ -100,12 +99,24 @@ def torch_step(torch: Any, section: str, batch: int, channels_last: bool = False
     if channels_last:
         G, D = G.to(memory_format=torch.channels_last), D.to(memory_format=torch.channels_last)
         real = real.contiguous(memory_format=torch.channels_last)
+    return torch_gan_step(torch, G, D, real, NZ, wgan, device)
+
+
+def torch_gan_step(torch: Any, G: Any, D: Any, real: Any, nz: int, wgan: bool = False,
+                   device: str = "cpu") -> Callable[[], Any]:
+    """The PyTorch step of every comparison, for built G and D and a fixed real batch:
+    Adam(2e-4, (0.5, 0.999)) for both; a D update on the real batch and a fake one made
+    under ``no_grad`` (non-saturating BCE, or for ``wgan`` the critic loss plus 10 x the
+    gradient penalty on random interpolates), then a G update with D frozen; the losses
+    read once per update (host floats on CPU; device tensors on the GPU, no sync)."""
+    F = torch.nn.functional
+    batch = real.shape[0]
     opt_g = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
     d_params = list(D.parameters())
     ones, zeros = torch.ones(batch, 1, device=device), torch.zeros(batch, 1, device=device)
 
-    def value(loss: Any) -> Any:      # host float on CPU; a device tensor on the GPU (no sync)
+    def value(loss: Any) -> Any:
         return loss.item() if device == "cpu" else loss.detach()
 
     def d_loss(fake: Any) -> Any:
@@ -113,7 +124,7 @@ def torch_step(torch: Any, section: str, batch: int, channels_last: bool = False
             return (F.binary_cross_entropy_with_logits(D(real), ones)
                     + F.binary_cross_entropy_with_logits(D(fake), zeros))
         loss = D(fake).mean() - D(real).mean()
-        u = torch.rand(batch, 1, 1, 1, device=device)
+        u = torch.rand((batch,) + (1,) * (real.ndim - 1), device=device)
         x_hat = (u * real + (1 - u) * fake).requires_grad_(True)
         (g,) = torch.autograd.grad(D(x_hat).sum(), x_hat, create_graph=True)
         norms = torch.sqrt(g.flatten(1).pow(2).sum(1) + 1e-12)
@@ -121,7 +132,7 @@ def torch_step(torch: Any, section: str, batch: int, channels_last: bool = False
 
     def step() -> tuple[Any, Any]:
         with torch.no_grad():
-            fake = G(torch.randn(batch, NZ, device=device))
+            fake = G(torch.randn(batch, nz, device=device))
         loss_d = d_loss(fake)
         value_d = value(loss_d)
         opt_d.zero_grad(set_to_none=True)
@@ -129,7 +140,7 @@ def torch_step(torch: Any, section: str, batch: int, channels_last: bool = False
         opt_d.step()
         for p in d_params:
             p.requires_grad_(False)
-        out = D(G(torch.randn(batch, NZ, device=device)))
+        out = D(G(torch.randn(batch, nz, device=device)))
         loss_g = -out.mean() if wgan else F.binary_cross_entropy_with_logits(out, ones)
         value_g = value(loss_g)
         opt_g.zero_grad(set_to_none=True)
