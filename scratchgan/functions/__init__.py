@@ -5,9 +5,10 @@ from scratchgan.functions.activation import (LeakyReLU, LeakyReLUGrad, LogSigmoi
 from scratchgan.functions.arithmetic import (Abs, AbsGrad, Add, Div, Exp, Log, Mul, Neg, Pow, Sqrt,
                                              Sub, abs, add, div, exp, log, mul, neg, pow, sqrt,
                                              sub)
-from scratchgan.functions.array import (BroadcastTo, Concat, GetItem, GetItemGrad, Reshape, Sum,
-                                        SumTo, Transpose, broadcast_to, concat, flatten, getitem,
-                                        mean, reshape, sum, sum_to, transpose)
+from scratchgan.functions.array import (BroadcastTo, Concat, GetItem, GetItemGrad, Max, Reshape,
+                                        Sum, SumTo, Transpose, broadcast_to, concat, flatten,
+                                        getitem, max, maxout, mean, reshape, sum, sum_to,
+                                        transpose)
 from scratchgan.functions.conv import (Conv2d, Conv2dGradWeight, ConvTranspose2d, conv2d,
                                        conv2d_grad_weight, conv_transpose2d)
 from scratchgan.functions.dropout import Dropout, dropout

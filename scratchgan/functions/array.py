@@ -1,5 +1,6 @@
 """Shape and indexing Functions: reshape, transpose, broadcast_to, sum_to, sum,
-mean, getitem (and its gradient op), concat, flatten.
+mean, max (and maxout over grouped features), getitem (and its gradient op), concat,
+flatten.
 
 Broadcasting is undone in one place, ``sum_to``: every op whose forward
 broadcasts calls it on its gradients.
@@ -169,7 +170,54 @@ def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     x = x if isinstance(x, Tensor) else Tensor(x)
     axes = _normalize_axes(axis, x.ndim)
     n = int(np.prod([x.shape[a] for a in axes]))
-    return sum(x, axes, keepdims) * (1.0 / max(n, 1))
+    return sum(x, axes, keepdims) * (1.0 / n if n else 1.0)
+
+
+class Max(Function):
+    """Maximum over one axis: y = max_k x[..., k, ...].
+
+    Shapes:    x: any; y: x.shape without ``axis`` (kept as 1 if ``keepdims``)
+    Gradients: gx = gy * onehot(argmax_k x), restored along ``axis``: the whole gradient
+               goes to the winning entry. Ties go to the lowest index k (numpy's argmax),
+               so the gradient is deterministic where the max is not differentiable.
+    Double:    gx is linear in gy with a mask fixed by x (piecewise constant), so
+               d(gx)/d(gy) applied to ggx is sum_k ggx * onehot = ggx at the winner, and
+               d(gx)/dx = 0 almost everywhere: the backward is a product by a constant.
+    """
+
+    def __init__(self, axis: int, keepdims: bool) -> None:
+        self.axis, self.keepdims = axis, keepdims
+
+    def forward(self, x):
+        if x.shape[self.axis] == 0:
+            raise ValueError(f"max: axis {self.axis} of shape {x.shape} is empty")
+        return x.max(axis=self.axis, keepdims=self.keepdims)
+
+    def backward(self, gy):
+        x = self.inputs[0].data
+        xp = get_array_module(x)
+        winner = xp.expand_dims(xp.argmax(x, axis=self.axis), self.axis)
+        positions = xp.arange(x.shape[self.axis]).reshape(
+            tuple(-1 if i == self.axis else 1 for i in range(x.ndim)))
+        onehot = Tensor((positions == winner).astype(x.dtype))
+        kept = tuple(1 if i == self.axis else d for i, d in enumerate(x.shape))
+        return reshape(gy, kept) * onehot
+
+
+def max(x: Any, axis: int = -1, keepdims: bool = False) -> Tensor:  # noqa: A001 (mirrors numpy)
+    """The maximum of ``x`` over one ``axis`` (ties: the gradient goes to the first)."""
+    x = x if isinstance(x, Tensor) else Tensor(x)
+    (axis,) = _normalize_axes(axis, x.ndim)
+    return Max(axis, keepdims)(x)
+
+
+def maxout(x: Any, pieces: int) -> Tensor:
+    """Maxout (Goodfellow et al. 2013) over grouped features: (N, units * pieces) ->
+    (N, units), unit j the max of features j * pieces ... j * pieces + pieces - 1."""
+    x = x if isinstance(x, Tensor) else Tensor(x)
+    if x.ndim != 2 or pieces < 1 or x.shape[1] % pieces:
+        raise ValueError(f"maxout: needs (N, units * {pieces}) features, got shape {x.shape}")
+    return max(reshape(x, (x.shape[0], x.shape[1] // pieces, pieces)), axis=2)
 
 
 def _normalize_index(index: Any) -> Any:

@@ -10,7 +10,7 @@ from scratchgan.nn.activation import LeakyReLU, ReLU, Sigmoid, Tanh
 from scratchgan.nn.container import Sequential
 from scratchgan.nn.conv import Conv2d, ConvTranspose2d
 from scratchgan.nn.dropout import Dropout
-from scratchgan.nn.linear import Embedding, Linear
+from scratchgan.nn.linear import Embedding, Linear, Maxout
 from scratchgan.nn.module import IncompatibleKeys, Module
 from scratchgan.nn.normalization import (BatchNorm, BatchNorm1d, BatchNorm2d,
                                          estimate_batch_norm_statistics)
@@ -18,7 +18,7 @@ from scratchgan.nn.parameter import Parameter
 from scratchgan.nn.shape import Flatten, Unflatten
 from scratchgan.nn.spectral_norm import spectral_norm
 
-__all__ = ["Module", "Parameter", "IncompatibleKeys", "Linear", "Embedding", "Conv2d",
+__all__ = ["Module", "Parameter", "IncompatibleKeys", "Linear", "Maxout", "Embedding", "Conv2d",
            "ConvTranspose2d", "BatchNorm", "BatchNorm1d", "BatchNorm2d", "LeakyReLU", "ReLU",
            "Tanh", "Sigmoid", "Dropout", "Sequential", "Flatten", "Unflatten", "spectral_norm", "init",
            "estimate_batch_norm_statistics"]

@@ -1,4 +1,5 @@
-"""Dense layers: Linear (y = x W^T + b) and Embedding (a learned table of rows)."""
+"""Dense layers: Linear (y = x W^T + b), Maxout (the max of several linear pieces) and
+Embedding (a learned table of rows)."""
 from __future__ import annotations
 
 from typing import Any
@@ -40,6 +41,24 @@ class Linear(Module):
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
                 f"bias={self.bias is not None}")
+
+
+class Maxout(Module):
+    """Maxout units (Goodfellow et al. 2013), PacGAN's discriminator units:
+    y_j = max_k (x W^T + b)[j * pieces + k], k = 0 ... pieces - 1: one Linear layer of
+    ``out_features * pieces`` outputs, then the max over each unit's group
+    (``functions.maxout``; ties go to the first piece)."""
+
+    def __init__(self, in_features: int, out_features: int, pieces: int) -> None:
+        super().__init__()
+        self.pieces = check_positive_int("Maxout", "pieces", pieces)
+        self.linear = Linear(in_features, out_features * pieces)
+
+    def forward(self, x: Any) -> Tensor:
+        return F.maxout(self.linear(x), self.pieces)
+
+    def extra_repr(self) -> str:
+        return f"pieces={self.pieces}"
 
 
 class Embedding(Module):

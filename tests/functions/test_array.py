@@ -85,6 +85,52 @@ class TestMean(OpTest):
         return total / n
 
 
+def naive_max(x, axis, keepdims):
+    """max over one axis by a loop over the others."""
+    axis %= x.ndim
+    rest = x.shape[:axis] + x.shape[axis + 1:]
+    out = np.empty(rest)
+    for i in np.ndindex(*rest):
+        out[i] = max(x[i[:axis] + (k,) + i[axis:]] for k in range(x.shape[axis]))
+    return np.expand_dims(out, axis) if keepdims else out
+
+
+class TestMax(OpTest):
+    case = CASES["max"]
+
+    def expected(self, x, axis, keepdims):
+        return naive_max(x, axis, keepdims)
+
+
+class TestMaxout(OpTest):
+    case = CASES["maxout"]
+
+    def expected(self, x, pieces):
+        n, width = x.shape
+        return np.array([[max(x[i, j * pieces:(j + 1) * pieces]) for j in range(width // pieces)]
+                         for i in range(n)])
+
+
+def test_max_gives_a_tie_to_the_first_entry_at_every_order():
+    x = sg.Tensor(np.array([[1.0, 3.0, 3.0, -2.0], [5.0, 5.0, 5.0, 5.0]]), requires_grad=True)
+    gy = sg.Tensor(np.array([2.0, -1.0]), requires_grad=True)
+    y = F.max(x, axis=1)
+    np.testing.assert_array_equal(y.data, [3.0, 5.0])
+    (gx,) = sg.grad(y, x, grad_outputs=gy, create_graph=True)
+    np.testing.assert_array_equal(gx.data, [[0, 2, 0, 0], [-1, 0, 0, 0]])
+    # the backward is linear in gy: its gradient at ggx reads ggx at the winners
+    ggx = np.arange(8.0).reshape(2, 4)
+    (ggy,) = sg.grad(gx, gy, grad_outputs=sg.Tensor(ggx))
+    np.testing.assert_array_equal(ggy.data, [1.0, 4.0])
+
+
+def test_max_and_maxout_name_bad_shapes():
+    with pytest.raises(ValueError, match="axis 1 of shape"):
+        F.max(np.zeros((2, 0)), axis=1)
+    with pytest.raises(ValueError, match=r"maxout: needs \(N, units \* 3\) features"):
+        F.maxout(np.zeros((2, 4)), 3)
+
+
 class TestGetItem(OpTest):
     case = CASES["getitem"]
 

@@ -48,6 +48,24 @@ def _make_reduce(draw, rng):
     return (rng.standard_normal(s),), {"axis": _axes(draw, len(s)), "keepdims": bool(draw(0, 1))}
 
 
+def distinct(rng: np.random.Generator, shape: tuple[int, ...], gap: float = 0.1) -> np.ndarray:
+    """Values at least ``gap`` apart (a shuffled ladder with a little noise), so a finite
+    difference never changes which entry is the largest (max, maxout)."""
+    size = int(np.prod(shape))
+    ladder = (rng.permutation(size) - size / 2) * (3 * gap)
+    return (ladder + rng.uniform(-gap, gap, size)).reshape(shape)
+
+
+def _make_max(draw, rng):
+    s = shape(draw)
+    return (distinct(rng, s),), {"axis": draw(-len(s), len(s) - 1), "keepdims": bool(draw(0, 1))}
+
+
+def _make_maxout(draw, rng):
+    pieces = draw(1, 4)
+    return (distinct(rng, (draw(1, 4), draw(1, 3) * pieces)),), {"pieces": pieces}
+
+
 def _make_getitem(draw, rng):
     s = shape(draw, 1, 3, 2, 5)
     index = tuple(slice(draw(0, d - 1), None, draw(1, 2)) for d in s[:draw(1, len(s))])
@@ -90,6 +108,8 @@ register(OpCase("broadcast_to", (F.BroadcastTo,), _make_broadcast_to, F.broadcas
 register(OpCase("sum_to", (F.SumTo,), _make_sum_to, F.sum_to))
 register(OpCase("sum", (F.Sum,), _make_reduce, F.sum))
 register(OpCase("mean", (F.Sum,), _make_reduce, F.mean))
+register(OpCase("max", (F.Max,), _make_max, F.max))
+register(OpCase("maxout", (F.Max, F.Reshape), _make_maxout, F.maxout))
 register(OpCase("getitem", (F.GetItem,), _make_getitem, F.getitem))
 register(OpCase("getitem_fancy", (F.GetItem,), _make_getitem_fancy, F.getitem))
 register(OpCase("getitem_grad", (F.GetItemGrad,), _make_getitem_grad,
