@@ -1,15 +1,15 @@
-"""PacGAN's 2-D mixture benchmark: modes captured and % high-quality samples.
+"""PacGAN's 2-D mixture benchmark: modes captured and % high-quality samples, per recipe.
 
-    python benchmarks/quality/mixtures.py [--datasets ring8 grid25]
-        [--losses nonsaturating hinge wgan-gp] [--seeds 0 1 2 3 4] [--steps N]
-        [--jobs 2] [--json out.json]
+    python benchmarks/quality/mixtures.py RECIPE.toml [RECIPE.toml ...]
+        [--seeds 0 1 2 3 4] [--steps N] [--jobs 2] [--json out.json]
 
-For each (dataset, loss, seed): train the MLP GAN (G: 4 x 400 BN ReLU, noise 2-d;
-D: 3 x 200 LeakyReLU) with ``scratchgan``'s trainer and the loss's recipe below, draw
-2500 samples from G (eval mode), and count the modes captured and the fraction of
-samples within 3 std of their nearest mode (``scratchgan.gan.metrics``). Prints one row
-per run and the mean / min over seeds. Runs go to ``--jobs`` worker processes (one
-BLAS thread each).
+A recipe is a ``scratchgan train --config`` file (``benchmarks/quality/*.toml``: the
+dataset, ring8 or grid25, the loss, the rates, packing, ...). For each (recipe, seed) this
+trains exactly what ``scratchgan train --config RECIPE --seed S`` trains and scores G
+exactly as that run's last ``eval.jsonl`` line does (``eval_n`` samples of G in eval
+mode, noise seed 0, ``scratchgan.gan.metrics.mode_statistics``), without writing a run
+folder. Prints one row per run, then the mean / min over seeds per recipe. Runs go to
+``--jobs`` worker processes, one thread each.
 """
 from __future__ import annotations
 
@@ -20,44 +20,37 @@ import os
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
-from scratchgan.gan.config import TrainConfig
-from scratchgan.gan.evaluate import MIXTURES
-from scratchgan.gan.metrics import mode_statistics
 from scratchgan.gan.build import build_trainer
-
-#: TrainConfig values per loss, beyond the shared ones (batch 100, no EMA, linear
-#: learning-rate decay over the second half of the steps)
-RECIPES = {
-    "nonsaturating": {"lr_g": 5e-4, "lr_d": 5e-4, "beta1": 0.5, "beta2": 0.999},
-    "hinge": {"lr_g": 5e-4, "lr_d": 5e-4, "beta1": 0.5, "beta2": 0.999},
-    "wgan-gp": {"lr_g": 1e-4, "lr_d": 1e-4, "beta1": 0.5, "beta2": 0.9, "n_critic": 5},
-}
-#: generator updates per run: WGAN-GP's five critic updates per step make 4000 steps cost
-#: about what 10000 cost the others
-STEPS = {"nonsaturating": 10000, "hinge": 10000, "wgan-gp": 4000}
-SHARED = {"batch_size": 100, "ema": 0.0, "lr_decay": "linear", "progress": False}
-N_SAMPLES = 2500
+from scratchgan.gan.config import make_config
+from scratchgan.gan.evaluate import MIXTURES, evaluate_generator
 
 
-def run_one(job: tuple[str, str, int, int]) -> dict:
-    dataset, loss, seed, steps = job
+def run_one(job: tuple[str, int, int | None]) -> dict:
+    """Train ``recipe`` with ``seed`` (and ``steps`` when given) and score it."""
+    recipe, seed, steps = job
     with tempfile.TemporaryDirectory() as out:
-        config = TrainConfig(dataset=dataset, loss=loss, seed=seed, steps=steps, out=out,
-                             **SHARED, **RECIPES[loss])
+        config = make_config(recipe, seed=seed, steps=steps, out=out, progress=False, threads=1)
+        if config.dataset not in MIXTURES:
+            raise ValueError(f"{recipe}: dataset {config.dataset!r} is not a 2-D mixture "
+                             f"({', '.join(MIXTURES)})")
         trainer = build_trainer(config)
         start = time.perf_counter()
-        for _ in range(steps):
-            trainer.train_step()
+        with trainer.scope():
+            while trainer.step < config.steps:
+                trainer.train_step()
         seconds = time.perf_counter() - start
-        z = np.random.default_rng([seed, 99]).standard_normal((N_SAMPLES, trainer.task.nz))
-        stats = mode_statistics(trainer.generate(z.astype(np.float32)), *MIXTURES[dataset])
-    return {"dataset": dataset, "loss": loss, "seed": seed, "steps": steps,
-            "modes": stats.modes_captured, "num_modes": stats.num_modes,
-            "high_quality": stats.high_quality_fraction, "reverse_kl": stats.reverse_kl,
-            "seconds": seconds}
+        stats = evaluate_generator(trainer.generate, config.dataset, config.eval_n,
+                                   trainer.task.nz)
+    command = f"scratchgan train --config {recipe} --seed {seed}" + (
+        f" --steps {steps}" if steps else "")
+    return {"recipe": Path(recipe).stem, "dataset": config.dataset, "loss": config.loss,
+            "seed": seed, "steps": config.steps, "modes": stats["modes_captured"],
+            "num_modes": stats["num_modes"], "high_quality": stats["high_quality_fraction"],
+            "reverse_kl": stats["reverse_kl"], "seconds": seconds, "command": command}
 
 
 def _one_thread_per_worker() -> None:
@@ -66,37 +59,44 @@ def _one_thread_per_worker() -> None:
         os.environ[var] = "1"
 
 
+def summary(rows: list[dict]) -> str:
+    """The markdown table of QUALITY.md: per recipe, the seeds' modes and % HQ, their
+    means and minima."""
+    lines = ["| recipe | modes, by seed | % HQ, by seed | modes: mean (min) | % HQ: mean (min) |",
+             "| --- | --- | --- | ---: | ---: |"]
+    for recipe in dict.fromkeys(r["recipe"] for r in rows):
+        group = [r for r in rows if r["recipe"] == recipe]
+        modes = [r["modes"] for r in group]
+        hq = [100 * r["high_quality"] for r in group]
+        lines.append(f"| {recipe} | {', '.join(map(str, modes))} | "
+                     f"{', '.join(f'{v:.1f}' for v in hq)} | {np.mean(modes):.1f} ({min(modes)}) "
+                     f"| {np.mean(hq):.1f} ({min(hq):.1f}) |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--datasets", nargs="+", default=list(MIXTURES), choices=list(MIXTURES))
-    parser.add_argument("--losses", nargs="+", default=list(RECIPES), choices=list(RECIPES))
+    parser.add_argument("recipes", nargs="+", help="scratchgan train --config files")
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
-    parser.add_argument("--steps", type=int, help="generator updates per run (default: per "
-                        "loss, " + ", ".join(f"{k} {v}" for k, v in STEPS.items()) + ")")
+    parser.add_argument("--steps", type=int, help="generator updates per run (default: the "
+                        "recipe's)")
     parser.add_argument("--jobs", type=int, default=2, help="worker processes")
     parser.add_argument("--json", help="write the rows to this file")
     args = parser.parse_args(argv)
-    jobs = [(d, loss, seed, args.steps or STEPS[loss]) for d in args.datasets for loss in args.losses
-            for seed in args.seeds]
-    print(f"{'dataset':<8} {'loss':<14} {'seed':>4} {'modes':>7} {'HQ %':>6} {'rev KL':>7} {'s':>6}")
+    for recipe in args.recipes:
+        make_config(recipe)         # a bad recipe is named before any run starts
+    jobs = [(recipe, seed, args.steps) for recipe in args.recipes for seed in args.seeds]
+    print(f"{'recipe':<28} {'seed':>4} {'modes':>7} {'HQ %':>6} {'rev KL':>7} {'s':>6}")
     rows = []
     _one_thread_per_worker()
     with multiprocessing.get_context("spawn").Pool(args.jobs) as pool:
         for row in pool.imap(run_one, jobs):
             rows.append(row)
-            print(f"{row['dataset']:<8} {row['loss']:<14} {row['seed']:>4} "
-                  f"{row['modes']:>3}/{row['num_modes']:<3} {100 * row['high_quality']:>6.1f} "
-                  f"{row['reverse_kl']:>7.3f} {row['seconds']:>6.1f}", flush=True)
+            print(f"{row['recipe']:<28} {row['seed']:>4} {row['modes']:>3}/{row['num_modes']:<3} "
+                  f"{100 * row['high_quality']:>6.1f} {row['reverse_kl']:>7.3f} "
+                  f"{row['seconds']:>6.1f}", flush=True)
     print()
-    print("| dataset | loss | modes: mean (min) | % high quality: mean (min) |")
-    print("|---|---|---|---|")
-    for dataset in args.datasets:
-        for loss in args.losses:
-            group = [r for r in rows if r["dataset"] == dataset and r["loss"] == loss]
-            modes = [r["modes"] for r in group]
-            hq = [100 * r["high_quality"] for r in group]
-            print(f"| {dataset} | {loss} | {np.mean(modes):.1f} ({min(modes)}) | "
-                  f"{np.mean(hq):.1f} ({min(hq):.1f}) |")
+    print(summary(rows))
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(rows, fh, indent=1)

@@ -59,7 +59,8 @@ def _models(c: TrainConfig, model: str, dataset: Dataset, num_classes: int,
             loss: GANLoss) -> tuple[nn.Module, nn.Module]:
     G, D = build_models(model, dataset.data.shape[1:], num_classes, nz=c.nz or None,
                         batchnorm_in_d=loss.batchnorm_in_d, spectral_norm=c.spectral_norm,
-                        g_conditioning=c.g_conditioning, d_conditioning=c.d_conditioning)
+                        g_conditioning=c.g_conditioning, d_conditioning=c.d_conditioning,
+                        ngf=c.ngf, ndf=c.ndf, pack=c.pack, maxout=c.maxout)
     if model == "dcgan":
         G.apply(nn.init.dcgan_init)
         D.apply(nn.init.dcgan_init)
@@ -132,7 +133,7 @@ def _generation(c: TrainConfig, dataset: Dataset | None, loss: GANLoss) -> dict:
     model = c.model if c.model != "auto" else ("dcgan" if dataset.kind == "image" else "mlp")
     num_classes = dataset.num_classes if c.conditional else 0
     G, D = _models(c, model, dataset, num_classes, loss)
-    task = GANTask(dataset, G.nz, num_classes, c.batch_size, c.device, c.seed)
+    task = GANTask(dataset, G.nz, num_classes, c.batch_size, c.device, c.seed, c.pack)
     metadata = {"model": model, "data_shape": list(dataset.data.shape[1:]),
                 "num_classes": num_classes}
     return dict(arrays=dataset, G=G, D=D, task=task, metadata=metadata)

@@ -57,10 +57,19 @@ class TrainConfig:
         ("AtoB", "BtoA")))
     l1_weight: float = field(default=100.0, metadata=_opt(
         "pix2pix: lambda of the L1 term, L_G = adversarial + lambda * L1(G(x), y)", minimum=0))
-    ngf: int = field(default=64, metadata=_opt("pix2pix: U-Net width (channels of its first "
-                                              "level)", minimum=1, maximum=1024))
-    ndf: int = field(default=64, metadata=_opt("pix2pix: PatchGAN width (channels of its first "
-                                              "layer)", minimum=1, maximum=1024))
+    ngf: int = field(default=64, metadata=_opt(
+        "generator width: DCGAN's G has 4 ngf, 2 ngf, ngf channels (28x28), pix2pix's U-Net "
+        "ngf channels at its first level", minimum=1, maximum=1024))
+    ndf: int = field(default=64, metadata=_opt(
+        "discriminator width: DCGAN's D has ndf, 2 ndf channels (28x28), pix2pix's PatchGAN "
+        "ndf channels at its first layer", minimum=1, maximum=1024))
+    pack: int = field(default=1, metadata=_opt(
+        "PacGAN packing: D scores packs of this many samples, the batch split into "
+        "batch_size / pack groups concatenated along the channels (images) or features "
+        "(points); 1 = no packing", minimum=1, maximum=64))
+    maxout: int = field(default=0, metadata=_opt(
+        "MLP discriminator: maxout units of this many pieces (PacGAN's D) in place of "
+        "LeakyReLU; 0 = LeakyReLU(0.2)", minimum=0, maximum=16))
     lr_g: float = field(default=2e-4, metadata=_opt("generator learning rate", minimum=0))
     lr_d: float = field(default=2e-4, metadata=_opt("discriminator learning rate (TTUR: differ)",
                                                    minimum=0))
@@ -134,11 +143,18 @@ class TrainConfig:
                 raise ConfigError(f"config key {f.name!r} must be <= {maximum}, got {value!r}")
         if self.task == "pix2pix":
             unused = [f"{key} = {getattr(self, key)!r}" for key, off in
-                      (("conditional", False), ("spectral_norm", False), ("model", "auto"))
+                      (("conditional", False), ("spectral_norm", False), ("model", "auto"),
+                       ("pack", 1), ("maxout", 0))
                       if getattr(self, key) != off]
             if unused:
                 raise ConfigError(f"task 'pix2pix' trains a U-Net and a PatchGAN on pairs; "
                                   f"it does not take {', '.join(unused)}")
+        if self.pack > 1 and self.conditional:
+            raise ConfigError("config key 'pack': packing scores packs of unlabelled samples; "
+                              "it does not combine with conditional = true")
+        if self.batch_size % self.pack:
+            raise ConfigError(f"config key 'batch_size' ({self.batch_size}) must be a multiple "
+                              f"of 'pack' ({self.pack}): D scores the batch in packs")
         if self.loss == "wgan" and self.optimizer == "adam" and self.clip <= 0:
             raise ConfigError("loss 'wgan' needs clip > 0 (weight clipping)")
 
@@ -164,15 +180,24 @@ class ConfigError(ValueError):
 
 #: config keys that must agree between a checkpoint and the run resuming it
 RESUME_KEYS = ("task", "dataset", "model", "loss", "conditional", "g_conditioning",
-               "d_conditioning", "spectral_norm", "nz", "direction", "ngf", "ndf", "optimizer",
-               "seed", "batch_size")
+               "d_conditioning", "spectral_norm", "nz", "direction", "ngf", "ndf", "pack",
+               "maxout", "optimizer", "seed", "batch_size")
 #: keeping an EMA of G or not must agree too; its decay, like every key not listed, may
 #: change on a resume, takes effect and is recorded (``changes.jsonl``)
 
 
+#: what checkpoints written before a key existed were made with (the key's value then,
+#: which a later default must not change)
+_BEFORE_THE_KEY = {"task": "gan", "direction": "AtoB", "ngf": 64, "ndf": 64, "pack": 1,
+                   "maxout": 0}
+
+
 def resume_key_default(key: str) -> Any:
-    """The default of a RESUME_KEYS key: what a checkpoint written before the key existed
-    (``task``, ``direction``, ``ngf``, ``ndf``) was made with."""
+    """The value of a RESUME_KEYS key in a checkpoint that does not record it: what runs
+    were made with before the key existed (``task``, ``direction``, ``ngf``, ``ndf``,
+    ``pack``, ``maxout``), else the key's default."""
+    if key in _BEFORE_THE_KEY:
+        return _BEFORE_THE_KEY[key]
     return next(f.default for f in fields(TrainConfig) if f.name == key)
 
 

@@ -184,16 +184,22 @@ class MLPGenerator(Generator):
 
 class MLPDiscriminator(nn.Module):
     """MLP discriminator for 2-D data: 3 hidden layers of 200 units (PacGAN's sizes),
-    LeakyReLU(0.2) in place of PacGAN's maxout units, no batch norm (fit for WGAN-GP)."""
+    LeakyReLU(0.2), or with ``maxout`` > 0 PacGAN's maxout units of that many pieces; no
+    batch norm (fit for WGAN-GP). A packed D (PacGAN) takes ``in_dim`` = pack x 2."""
 
     def __init__(self, in_dim: int = 2, hidden: int = 200, depth: int = 3, num_classes: int = 0,
-                 spectral_norm: bool = False) -> None:
+                 spectral_norm: bool = False, maxout: int = 0) -> None:
         super().__init__()
         self.num_classes = num_classes
         width = in_dim + num_classes
         layers: list[nn.Module] = []
         for _ in range(depth):
-            layers += [_maybe_sn(nn.Linear(width, hidden), spectral_norm), nn.LeakyReLU(0.2)]
+            if maxout:
+                unit = nn.Maxout(width, hidden, maxout)
+                unit.linear = _maybe_sn(unit.linear, spectral_norm)
+                layers.append(unit)
+            else:
+                layers += [_maybe_sn(nn.Linear(width, hidden), spectral_norm), nn.LeakyReLU(0.2)]
             width = hidden
         layers.append(_maybe_sn(nn.Linear(width, 1), spectral_norm))
         self.body = nn.Sequential(*layers)
@@ -210,25 +216,35 @@ class MLPDiscriminator(nn.Module):
 def build_models(model: str, data_shape: tuple[int, ...], num_classes: int = 0,
                  nz: int | None = None, batchnorm_in_d: bool = True,
                  spectral_norm: bool = False, g_conditioning: str = "embedding",
-                 d_conditioning: str = "projection") -> tuple[nn.Module, nn.Module]:
-    """(G, D) for a model name ("dcgan" or "mlp") and the shape of one data sample."""
+                 d_conditioning: str = "projection", ngf: int = 64, ndf: int = 64,
+                 pack: int = 1, maxout: int = 0) -> tuple[nn.Module, nn.Module]:
+    """(G, D) for a model name ("dcgan" or "mlp") and the shape of one data sample.
+    ``ngf``/``ndf``: DCGAN's widths; ``pack``: D takes packs of that many samples
+    (PacGAN: their channels, or their features, concatenated); ``maxout``: the MLP D's
+    units are maxout units of that many pieces (0: LeakyReLU)."""
     if model == "dcgan":
         if len(data_shape) != 3 or data_shape[1] != data_shape[2]:
             raise ValueError(f"model 'dcgan' needs square images (C, H, W), the data has "
                              f"samples of shape {data_shape}")
+        if maxout:
+            raise ValueError("maxout units are the MLP discriminator's; model 'dcgan' has none")
         channels, size = data_shape[0], data_shape[1]
-        G = DCGANGenerator(size, channels, nz or 100, num_classes=num_classes,
+        G = DCGANGenerator(size, channels, nz or 100, ngf, num_classes=num_classes,
                            conditioning=g_conditioning)
-        D = DCGANDiscriminator(size, channels, num_classes=num_classes,
+        D = DCGANDiscriminator(size, channels * pack, ndf, num_classes=num_classes,
                                conditioning=d_conditioning, batchnorm=batchnorm_in_d,
                                spectral_norm=spectral_norm)
         return G, D
     if model == "mlp":
         if len(data_shape) != 1:
             raise ValueError(f"model 'mlp' needs vector data, the data has samples of shape {data_shape}")
+        if (ngf, ndf) != (64, 64):
+            raise ValueError(f"model 'mlp' has fixed widths (PacGAN's 400 and 200); "
+                             f"ngf = {ngf} and ndf = {ndf} are DCGAN's and pix2pix's")
         G = MLPGenerator(nz or 2, out_dim=data_shape[0], num_classes=num_classes,
                          conditioning="onehot" if g_conditioning == "onehot" else "embedding")
-        D = MLPDiscriminator(data_shape[0], num_classes=num_classes, spectral_norm=spectral_norm)
+        D = MLPDiscriminator(data_shape[0] * pack, num_classes=num_classes,
+                             spectral_norm=spectral_norm, maxout=maxout)
         return G, D
     raise ValueError(f"unknown model {model!r}; known: dcgan, mlp")
 

@@ -8,6 +8,7 @@ import numpy as np
 from scratchgan import nn
 from scratchgan.config import no_grad
 from scratchgan.gan import checkpoint
+from scratchgan.gan.config import resume_key_default
 from scratchgan.gan.models import build_models
 
 
@@ -38,11 +39,13 @@ def load_generator(path: str | Path) -> tuple[nn.Module, dict]:
     if not isinstance(cfg, dict) or not isinstance(state.get("model"), str):
         raise checkpoint.CheckpointError(f"{path} has no 'config' table or 'model' name")
     checkpoint.check_sizes(path, sum(a.size for a in weights.values()), nz=cfg.get("nz"),
+                           ngf=cfg.get("ngf", resume_key_default("ngf")),
                            num_classes=state.get("num_classes"),
                            data_shape=state.get("data_shape"))
     try:
         G, _ = build_models(state["model"], tuple(state["data_shape"]), state["num_classes"],
-                            nz=cfg["nz"] or None, g_conditioning=cfg["g_conditioning"])
+                            nz=cfg["nz"] or None, g_conditioning=cfg["g_conditioning"],
+                            ngf=cfg.get("ngf", resume_key_default("ngf")))
         G.load_state_dict(weights)
     except (KeyError, ValueError, TypeError, IndexError, AttributeError) as e:
         raise checkpoint.CheckpointError(f"{path} does not hold a usable generator: {e}") from None
