@@ -57,10 +57,15 @@ def linear_decay(optimizer: optim.Optimizer, steps: int) -> LRScheduler:
 
 def _models(c: TrainConfig, model: str, dataset: Dataset, num_classes: int,
             loss: GANLoss) -> tuple[nn.Module, nn.Module]:
+    if c.minibatch_std and not loss.batchnorm_in_d:
+        raise ValueError(f"config key 'minibatch_std': loss {c.loss!r} has a gradient penalty, "
+                         f"which takes each sample's own input gradient; the minibatch "
+                         f"standard deviation mixes the samples of a batch")
     G, D = build_models(model, dataset.data.shape[1:], num_classes, nz=c.nz or None,
                         batchnorm_in_d=loss.batchnorm_in_d, spectral_norm=c.spectral_norm,
                         g_conditioning=c.g_conditioning, d_conditioning=c.d_conditioning,
-                        ngf=c.ngf, ndf=c.ndf, pack=c.pack, maxout=c.maxout)
+                        ngf=c.ngf, ndf=c.ndf, pack=c.pack, maxout=c.maxout,
+                        minibatch_std=c.minibatch_std)
     if model == "dcgan":
         G.apply(nn.init.dcgan_init)
         D.apply(nn.init.dcgan_init)

@@ -70,6 +70,9 @@ class TrainConfig:
     maxout: int = field(default=0, metadata=_opt(
         "MLP discriminator: maxout units of this many pieces (PacGAN's D) in place of "
         "LeakyReLU; 0 = LeakyReLU(0.2)", minimum=0, maximum=16))
+    minibatch_std: bool = field(default=False, metadata=_opt(
+        "D sees the standard deviation of the batch it scores as one more feature of its "
+        "last hidden layer (Karras et al. 2018); not with a gradient penalty"))
     lr_g: float = field(default=2e-4, metadata=_opt("generator learning rate", minimum=0))
     lr_d: float = field(default=2e-4, metadata=_opt("discriminator learning rate (TTUR: differ)",
                                                    minimum=0))
@@ -144,7 +147,7 @@ class TrainConfig:
         if self.task == "pix2pix":
             unused = [f"{key} = {getattr(self, key)!r}" for key, off in
                       (("conditional", False), ("spectral_norm", False), ("model", "auto"),
-                       ("pack", 1), ("maxout", 0))
+                       ("pack", 1), ("maxout", 0), ("minibatch_std", False))
                       if getattr(self, key) != off]
             if unused:
                 raise ConfigError(f"task 'pix2pix' trains a U-Net and a PatchGAN on pairs; "
@@ -181,7 +184,7 @@ class ConfigError(ValueError):
 #: config keys that must agree between a checkpoint and the run resuming it
 RESUME_KEYS = ("task", "dataset", "model", "loss", "conditional", "g_conditioning",
                "d_conditioning", "spectral_norm", "nz", "direction", "ngf", "ndf", "pack",
-               "maxout", "optimizer", "seed", "batch_size")
+               "maxout", "minibatch_std", "optimizer", "seed", "batch_size")
 #: keeping an EMA of G or not must agree too; its decay, like every key not listed, may
 #: change on a resume, takes effect and is recorded (``changes.jsonl``)
 
@@ -189,13 +192,13 @@ RESUME_KEYS = ("task", "dataset", "model", "loss", "conditional", "g_conditionin
 #: what checkpoints written before a key existed were made with (the key's value then,
 #: which a later default must not change)
 _BEFORE_THE_KEY = {"task": "gan", "direction": "AtoB", "ngf": 64, "ndf": 64, "pack": 1,
-                   "maxout": 0}
+                   "maxout": 0, "minibatch_std": False}
 
 
 def resume_key_default(key: str) -> Any:
     """The value of a RESUME_KEYS key in a checkpoint that does not record it: what runs
     were made with before the key existed (``task``, ``direction``, ``ngf``, ``ndf``,
-    ``pack``, ``maxout``), else the key's default."""
+    ``pack``, ``maxout``, ``minibatch_std``), else the key's default."""
     if key in _BEFORE_THE_KEY:
         return _BEFORE_THE_KEY[key]
     return next(f.default for f in fields(TrainConfig) if f.name == key)

@@ -119,7 +119,7 @@ class DCGANDiscriminator(nn.Module):
 
     def __init__(self, image_size: int = 28, channels: int = 1, ndf: int = 64,
                  num_classes: int = 0, conditioning: str = "projection", batchnorm: bool = True,
-                 spectral_norm: bool = False) -> None:
+                 spectral_norm: bool = False, minibatch_std: bool = False) -> None:
         super().__init__()
         if image_size not in (28, 32):
             raise ValueError(f"DCGAN supports image sizes 28 and 32, got {image_size}")
@@ -137,10 +137,12 @@ class DCGANDiscriminator(nn.Module):
             if batchnorm:
                 layers.append(nn.BatchNorm2d(b))
             layers.append(nn.LeakyReLU(0.2))
+        if minibatch_std:
+            layers.append(nn.MinibatchStd())
         layers.append(nn.Flatten())
         self.features = nn.Sequential(*layers)
         side = image_size // 2 ** len(widths)
-        feature_dim = widths[-1] * side * side
+        feature_dim = (widths[-1] + minibatch_std) * side * side
         self.fc = _maybe_sn(nn.Linear(feature_dim, 1), spectral_norm)
         if num_classes and conditioning == "projection":
             self.embed = nn.Embedding(num_classes, feature_dim)
@@ -188,7 +190,7 @@ class MLPDiscriminator(nn.Module):
     batch norm (fit for WGAN-GP). A packed D (PacGAN) takes ``in_dim`` = pack x 2."""
 
     def __init__(self, in_dim: int = 2, hidden: int = 200, depth: int = 3, num_classes: int = 0,
-                 spectral_norm: bool = False, maxout: int = 0) -> None:
+                 spectral_norm: bool = False, maxout: int = 0, minibatch_std: bool = False) -> None:
         super().__init__()
         self.num_classes = num_classes
         width = in_dim + num_classes
@@ -201,6 +203,9 @@ class MLPDiscriminator(nn.Module):
             else:
                 layers += [_maybe_sn(nn.Linear(width, hidden), spectral_norm), nn.LeakyReLU(0.2)]
             width = hidden
+        if minibatch_std:
+            layers.append(nn.MinibatchStd())
+            width += 1
         layers.append(_maybe_sn(nn.Linear(width, 1), spectral_norm))
         self.body = nn.Sequential(*layers)
 
@@ -217,11 +222,13 @@ def build_models(model: str, data_shape: tuple[int, ...], num_classes: int = 0,
                  nz: int | None = None, batchnorm_in_d: bool = True,
                  spectral_norm: bool = False, g_conditioning: str = "embedding",
                  d_conditioning: str = "projection", ngf: int = 64, ndf: int = 64,
-                 pack: int = 1, maxout: int = 0) -> tuple[nn.Module, nn.Module]:
+                 pack: int = 1, maxout: int = 0,
+                 minibatch_std: bool = False) -> tuple[nn.Module, nn.Module]:
     """(G, D) for a model name ("dcgan" or "mlp") and the shape of one data sample.
     ``ngf``/``ndf``: DCGAN's widths; ``pack``: D takes packs of that many samples
     (PacGAN: their channels, or their features, concatenated); ``maxout``: the MLP D's
-    units are maxout units of that many pieces (0: LeakyReLU)."""
+    units are maxout units of that many pieces (0: LeakyReLU); ``minibatch_std``: D's
+    last hidden features get the batch's standard deviation as one more channel."""
     if model == "dcgan":
         if len(data_shape) != 3 or data_shape[1] != data_shape[2]:
             raise ValueError(f"model 'dcgan' needs square images (C, H, W), the data has "
@@ -233,7 +240,7 @@ def build_models(model: str, data_shape: tuple[int, ...], num_classes: int = 0,
                            conditioning=g_conditioning)
         D = DCGANDiscriminator(size, channels * pack, ndf, num_classes=num_classes,
                                conditioning=d_conditioning, batchnorm=batchnorm_in_d,
-                               spectral_norm=spectral_norm)
+                               spectral_norm=spectral_norm, minibatch_std=minibatch_std)
         return G, D
     if model == "mlp":
         if len(data_shape) != 1:
@@ -244,7 +251,8 @@ def build_models(model: str, data_shape: tuple[int, ...], num_classes: int = 0,
         G = MLPGenerator(nz or 2, out_dim=data_shape[0], num_classes=num_classes,
                          conditioning="onehot" if g_conditioning == "onehot" else "embedding")
         D = MLPDiscriminator(data_shape[0] * pack, num_classes=num_classes,
-                             spectral_norm=spectral_norm, maxout=maxout)
+                             spectral_norm=spectral_norm, maxout=maxout,
+                             minibatch_std=minibatch_std)
         return G, D
     raise ValueError(f"unknown model {model!r}; known: dcgan, mlp")
 

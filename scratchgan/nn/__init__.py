@@ -12,13 +12,13 @@ from scratchgan.nn.conv import Conv2d, ConvTranspose2d
 from scratchgan.nn.dropout import Dropout
 from scratchgan.nn.linear import Embedding, Linear, Maxout
 from scratchgan.nn.module import IncompatibleKeys, Module
-from scratchgan.nn.normalization import (BatchNorm, BatchNorm1d, BatchNorm2d,
+from scratchgan.nn.normalization import (BatchNorm, BatchNorm1d, BatchNorm2d, MinibatchStd,
                                          estimate_batch_norm_statistics)
 from scratchgan.nn.parameter import Parameter
 from scratchgan.nn.shape import Flatten, Unflatten
 from scratchgan.nn.spectral_norm import spectral_norm
 
 __all__ = ["Module", "Parameter", "IncompatibleKeys", "Linear", "Maxout", "Embedding", "Conv2d",
-           "ConvTranspose2d", "BatchNorm", "BatchNorm1d", "BatchNorm2d", "LeakyReLU", "ReLU",
+           "ConvTranspose2d", "BatchNorm", "BatchNorm1d", "BatchNorm2d", "MinibatchStd", "LeakyReLU", "ReLU",
            "Tanh", "Sigmoid", "Dropout", "Sequential", "Flatten", "Unflatten", "spectral_norm", "init",
            "estimate_batch_norm_statistics"]

@@ -101,3 +101,33 @@ def estimate_batch_norm_statistics(module: Module, forward: Callable[[], Any],
         for m, momentum in zip(layers, momenta):
             m.momentum = momentum
         module.eval()
+
+
+class MinibatchStd(Module):
+    """Minibatch standard deviation (Karras et al. 2018), a feature that lets D see the
+    spread of the samples it scores together: for x of shape (N, C, ...),
+
+        s = mean over (C, ...) of sqrt(var_n x + eps),  var_n over the N samples,
+
+    appended to every sample as one more channel (constant over the spatial axes):
+    (N, C, ...) -> (N, C + 1, ...). A generator that collapses onto a few modes makes s
+    small where real batches make it large, so D can tell them apart. Like batch norm it
+    couples the samples of a batch; built from Functions, it is differentiable to any
+    order."""
+
+    def __init__(self, eps: float = 1e-8) -> None:
+        super().__init__()
+        self.eps = float(eps)
+
+    def forward(self, x: Any) -> Tensor:
+        x = x if isinstance(x, Tensor) else Tensor(x)
+        if x.ndim < 2 or x.shape[0] < 2:
+            raise ValueError(f"MinibatchStd needs (N, C, ...) with N >= 2 samples, got "
+                             f"shape {x.shape}")
+        centred = x - F.mean(x, axis=0, keepdims=True)
+        spread = F.mean(F.sqrt(F.mean(centred * centred, axis=0) + self.eps))
+        plane = (x.shape[0], 1) + x.shape[2:]
+        return F.concat([x, F.broadcast_to(F.reshape(spread, (1,) * x.ndim), plane)], axis=1)
+
+    def extra_repr(self) -> str:
+        return f"eps={self.eps:g}"

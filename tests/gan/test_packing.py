@@ -153,3 +153,17 @@ def test_the_mixture_benchmark_scores_what_train_with_the_recipe_writes(tmp_path
     assert (row["modes"], row["high_quality"], row["reverse_kl"]) == (
         written["modes_captured"], written["high_quality_fraction"], written["reverse_kl"])
     assert row["command"] == f"scratchgan train --config {recipe} --seed 3 --steps 30"
+
+
+def test_minibatch_std_adds_one_feature_to_d_and_refuses_a_gradient_penalty(tmp_path):
+    G, D = build_models("dcgan", (1, 28, 28), ngf=8, ndf=8, minibatch_std=True)
+    _, plain = build_models("dcgan", (1, 28, 28), ngf=8, ndf=8)
+    assert n_params(D) - n_params(plain) == 7 * 7       # fc sees one more 7x7 channel
+    x = np.random.default_rng(0).standard_normal((4, 1, 28, 28)).astype(np.float32)
+    assert D(x).shape == (4, 1)
+    _, mlp = build_models("mlp", (2,), minibatch_std=True, pack=2)
+    assert mlp.body[-1].in_features == 201
+    with pytest.raises(ValueError, match="config key 'minibatch_std': loss 'wgan-gp' has a "
+                                         "gradient penalty"):
+        build_trainer(make_config(dataset="ring8", loss="wgan-gp", minibatch_std=True,
+                                  out=str(tmp_path), progress=False))

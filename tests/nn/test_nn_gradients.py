@@ -7,11 +7,14 @@ the gradients w.r.t. them.
 """
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import scratchgan as sg
 from scratchgan import nn
 from scratchgan.random import manual_seed
 from scratchgan.testing import check_backward, check_double_backward
+from scratchgan.testing.cases.array import distinct
 
 
 def of_params(module, names):
@@ -113,3 +116,27 @@ def test_spectral_norm_in_eval_mode(make):
     layer = nn.spectral_norm(make())
     x = rng().standard_normal((2, 4) if isinstance(layer, nn.Linear) else (2, 2, 3, 3))
     check(layer.eval(), x, double=isinstance(layer, nn.Linear))
+
+
+@settings(deadline=None, max_examples=15)
+@given(n=st.integers(2, 5), c=st.integers(1, 3), side=st.integers(1, 3), seed=st.integers(0, 99))
+def test_minibatch_std_to_second_order(n, c, side, seed):
+    x = np.random.default_rng(seed).standard_normal((n, c, side, side))
+    check(nn.MinibatchStd(), x, double=True)
+
+
+@settings(deadline=None, max_examples=15)
+@given(n=st.integers(1, 4), width=st.integers(1, 4), units=st.integers(1, 3),
+       pieces=st.integers(1, 3), seed=st.integers(0, 99))
+def test_maxout_to_second_order(n, width, units, pieces, seed):
+    """The pieces' pre-activations are kept apart (a shuffled ladder) so no finite
+    difference changes a winner."""
+    r = np.random.default_rng(seed)
+    layer = nn.Maxout(width, units, pieces)
+    x = r.standard_normal((n, width))
+    weight = r.standard_normal((units * pieces, width)) * 0.01    # the bias decides winners
+    layer.linear.weight.data[:] = weight
+    layer.linear.bias.data[:] = distinct(r, (units * pieces,), gap=0.5)
+    f, arrays = inputs(layer.to(dtype=np.float64), x)
+    check_backward(f, arrays)
+    check_double_backward(f, arrays)
