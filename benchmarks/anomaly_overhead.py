@@ -135,7 +135,8 @@ def main() -> int:
     _SEAM_FREE["call"] = seam_free(function_module.Function.__call__)
     _SEAM_FREE["run"] = seam_free(engine._run)
     with tempfile.TemporaryDirectory() as out:
-        trainer = build_trainer(TrainConfig(batch_size=args.batch, ema=0.0, threads=args.threads,
+        trainer = build_trainer(TrainConfig(batch_size=args.batch, ngf=64, ndf=64, ema=0.0,
+                                            threads=args.threads,
                                             log_every=10**9, steps=10**9, out=out,
                                             progress=False))
     step = trainer.train_step

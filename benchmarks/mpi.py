@@ -59,7 +59,8 @@ def worker(model: str, batch: int, steps: int, threads: int, out: str) -> None:
     data = np.random.default_rng(0).uniform(-1, 1, (4 * batch,) + shape).astype(np.float32)
     dataset = Dataset(name="random batch", data=data, labels=None, num_classes=0, kind="image")
     with tempfile.TemporaryDirectory() as tmp:
-        config = make_config(model="dcgan", batch_size=batch, steps=10 ** 6, threads=threads,
+        config = make_config(model="dcgan", ngf=64, ndf=64, batch_size=batch, steps=10 ** 6,
+                             threads=threads,
                              ema=0.0, progress=False, out=tmp)
         trainer = build_trainer(config, dataset=dataset, comm=comm)
         counts = {"G": sum(p.data.size for p in trainer.G.parameters()),

@@ -1,19 +1,23 @@
-"""MNIST quality runs: DCGAN-28 trained by scratchgan with three recipes at one step
-budget, scored by ``scratchgan.gan.evaluate``, beside the reference architecture
-trained in PyTorch with the same budget (``mnist_torch.py``).
+"""MNIST quality runs: scratchgan recipes (``scratchgan train --config`` files) trained
+and scored by ``scratchgan.gan.evaluate``, each beside the reference architecture trained
+in PyTorch with the same recipe file (``mnist_torch.py``).
 
-    python benchmarks/quality/mnist.py --data-dir ../shared/data [--steps 2000]
-        [--runs nonsaturating wgan-gp conditional] [--out runs/quality-mnist]
-        [--torch-python PATH/TO/python-with-torch] [--json quality-mnist.json]
+    python benchmarks/quality/mnist.py --data-dir ../shared/data RECIPE.toml [...]
+        [--out runs/quality-mnist] [--torch-python PATH/TO/python-with-torch]
+        [--torch RECIPE.toml ...] [--json quality-mnist.json]
 
-Each run lives in ``<out>/<name>/`` (a normal run folder: checkpoints, samples,
-curves). A finished run is not trained again, and an interrupted one resumes, so the
-command can be repeated; so are the scores, kept in each run's ``scores-<steps>.json``. Scoring: 10000 samples from the EMA generator against the
-MNIST test set, through the MNIST classifier shipped with scratchgan (FD, IS,
-classes covered, KID, precision/recall); the real-vs-real baseline (10000 train
-images vs the test set) is scored the same way. ``--torch-python`` runs the PyTorch
-reference in that interpreter (it needs torch and scratchgan installed); its samples
-are scored by the same code.
+Each recipe's run lives in ``<out>/<recipe name>/`` (a normal run folder: checkpoints,
+samples, curves, and ``eval.jsonl`` when the recipe sets ``eval_every``: FD, IS and the
+class shares of ``eval_n`` samples every ``eval_every`` steps). A finished run is not
+trained again, and an interrupted one resumes, so the command can be repeated; so are
+the scores, kept in each run's ``scores-<steps>.json``. The final score: 10000 samples
+from the EMA generator against the MNIST test set, through the MNIST classifier shipped
+with scratchgan (FD, IS, classes covered, KID, precision/recall); the real-vs-real
+baseline (10000 train images vs the test set) is scored the same way.
+
+``--torch-python`` runs ``mnist_torch.py`` in that interpreter (it needs torch and
+scratchgan installed) on each ``--torch`` recipe (default: every non-saturating one);
+its samples at every ``eval_every`` step and at the end are scored by the same code.
 """
 from __future__ import annotations
 
@@ -21,6 +25,7 @@ import argparse
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -28,56 +33,51 @@ import numpy as np
 
 from scratchgan import cli
 from scratchgan.gan.checkpoint import list_checkpoints
+from scratchgan.gan.config import make_config
 from scratchgan.gan.evaluate import (evaluate, evaluate_real, image_metrics, image_reference,
                                      write_json_atomically)
 
-#: the recipes: scratchgan train flags beyond the shared ones
-RUNS = {
-    "nonsaturating": ["--loss", "nonsaturating"],
-    # WGAN-GP with Adam(1e-4, 0.5, 0.9) as Gulrajani et al.; n_critic 2 to fit the budget
-    "wgan-gp": ["--loss", "wgan-gp", "--n-critic", "2", "--lr-g", "1e-4", "--lr-d", "1e-4",
-                "--beta2", "0.9"],
-    "conditional": ["--loss", "nonsaturating", "--conditional"],
-}
 N_SAMPLES = 10000
+#: what a curve point keeps of a score
+CURVE_KEYS = ("fd", "is_mean", "min_class_share", "max_class_share")
 
 
-def train(name: str, args: argparse.Namespace) -> Path:
-    """Train (or resume, or skip if done) run ``name``; returns its last checkpoint."""
-    folder = Path(args.out) / name
+def train(recipe: Path, folder: Path, data_dir: str) -> tuple[Path, float | None]:
+    """Train (or resume, or skip if done) ``recipe`` in ``folder``; (its last checkpoint,
+    the seconds this call trained, None when it was done already)."""
+    steps = make_config(recipe).steps
     found = list_checkpoints(folder / "checkpoints")
-    if not (found and found[-1][0] >= args.steps):
-        argv = ["train", "--dataset", "mnist", "--data-dir", args.data_dir, "--out", str(folder),
-                "--steps", str(args.steps), "--seed", str(args.seed), "--no-progress",
-                "--checkpoint-every", "250", "--sample-every", "250", *RUNS[name]]
-        if found:
-            argv.append("--resume")
-        print("scratchgan " + " ".join(argv), flush=True)
-        if cli.main(argv) != 0:
-            raise SystemExit(f"run {name} failed")
-    return list_checkpoints(folder / "checkpoints")[-1][1]
+    if found and found[-1][0] >= steps:
+        return found[-1][1], None
+    argv = ["train", "--config", str(recipe), "--data-dir", data_dir, "--out", str(folder),
+            "--no-progress"] + (["--resume"] if found else [])
+    print("scratchgan " + " ".join(argv), flush=True)
+    start = time.perf_counter()
+    if cli.main(argv) != 0:
+        raise SystemExit(f"run {recipe} failed")
+    return list_checkpoints(folder / "checkpoints")[-1][1], time.perf_counter() - start
 
 
-def samples_steps(path: Path) -> int | None:
-    """The step budget recorded in a samples file; None if there is none."""
+def read_curve(folder: Path) -> list[dict]:
+    """The run's eval.jsonl as curve points."""
+    path = folder / "eval.jsonl"
     if not path.exists():
-        return None
-    with np.load(path) as f:
-        return int(f["steps"]) if "steps" in f else None
+        return []
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return [{"step": r["step"], **{k: r[k] for k in CURVE_KEYS}} for r in rows]
 
 
-def torch_reference(args: argparse.Namespace) -> Path:
-    """Run mnist_torch.py in ``--torch-python`` unless samples of this step budget exist;
-    returns them."""
-    folder = Path(args.out) / "pytorch"
-    samples = folder / "samples.npz"
-    if samples_steps(samples) != args.steps:
+def torch_run(recipe: Path, folder: Path, args: argparse.Namespace) -> list[Path]:
+    """Run mnist_torch.py on ``recipe`` unless its last samples exist; returns the
+    samples files, in step order."""
+    last = folder / f"samples-{make_config(recipe).steps:07d}.npz"
+    if not last.exists():
         command = [args.torch_python, str(Path(__file__).with_name("mnist_torch.py")),
-                   "--data-dir", args.data_dir, "--steps", str(args.steps), "--seed", str(args.seed),
-                   "--out", str(folder), "--n", str(N_SAMPLES)]
+                   "--recipe", str(recipe), "--data-dir", args.data_dir, "--out", str(folder),
+                   "--n", str(N_SAMPLES)]
         print(" ".join(command), flush=True)
         subprocess.run(command, check=True)
-    return samples
+    return sorted(folder.glob("samples-*.npz"))
 
 
 def scored(path: Path, score: Callable[[], dict]) -> dict:
@@ -92,35 +92,61 @@ def scored(path: Path, score: Callable[[], dict]) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("recipes", nargs="+", type=Path, help="scratchgan train --config files")
     parser.add_argument("--data-dir", required=True, help="folder with the MNIST IDX files")
-    parser.add_argument("--steps", type=int, default=2000, help="generator updates per run")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--runs", nargs="+", default=list(RUNS), choices=list(RUNS))
     parser.add_argument("--out", default="runs/quality-mnist")
     parser.add_argument("--torch-python", help="a Python with torch, for the PyTorch reference")
+    parser.add_argument("--torch", nargs="*", type=Path, help="the recipes to run in PyTorch "
+                        "too (default: every non-saturating, unconditional, unpacked one)")
     parser.add_argument("--json", help="write all results to this file")
     args = parser.parse_args(argv)
+    configs = {recipe: make_config(recipe) for recipe in args.recipes}   # bad ones named first
+    out = Path(args.out)
 
-    results = {}
-    for name in args.runs:
-        results[name] = scored(Path(args.out) / name / f"scores-{args.steps}.json",
-                               lambda: evaluate(train(name, args), N_SAMPLES, args.data_dir))
+    results: dict[str, dict] = {}
+    for recipe, c in configs.items():
+        folder = out / recipe.stem
+        checkpoint, seconds = train(recipe, folder, args.data_dir)
+        final = scored(folder / f"scores-{c.steps}.json",
+                       lambda: evaluate(checkpoint, N_SAMPLES, args.data_dir))
+        results[recipe.stem] = {"command": f"scratchgan train --config {recipe} --data-dir "
+                                           f"{args.data_dir} --out {folder}",
+                                "final": final, "curve": read_curve(folder),
+                                "train_seconds": seconds}
     if args.torch_python:
-        def score_torch() -> dict:
-            with np.load(torch_reference(args)) as f:
-                return image_metrics(f["images"], image_reference("mnist", args.data_dir))
-        results["pytorch"] = scored(Path(args.out) / "pytorch" / f"scores-{args.steps}.json",
-                                    score_torch)
-    results["real (train vs test)"] = scored(Path(args.out) / "real" / "scores.json",
-                                             lambda: evaluate_real("mnist", N_SAMPLES,
-                                                                   args.data_dir))
+        reference = None
+        chosen = args.torch if args.torch is not None else [
+            r for r, c in configs.items() if c.loss == "nonsaturating" and not c.conditional
+            and c.pack == 1]
+        for recipe in chosen:
+            folder = out / f"pytorch-{recipe.stem}"
+            files = torch_run(recipe, folder, args)
+            reference = reference or image_reference("mnist", args.data_dir)
+            scores = []
+            for path in files:
+                def score(path: Path = path) -> dict:
+                    with np.load(path) as f:
+                        return {"step": int(f["steps"]), "seconds": float(f["seconds"]),
+                                **image_metrics(f["images"], reference)}
+                scores.append(scored(path.with_suffix(".scores.json"), score))
+            results[f"pytorch-{recipe.stem}"] = {
+                "final": scores[-1],
+                "curve": [{"step": s["step"], **{k: s[k] for k in CURVE_KEYS}}
+                          for s in scores[:-1]]}
+    results["real (train vs test)"] = {"final": scored(
+        out / "real" / "scores.json", lambda: evaluate_real("mnist", N_SAMPLES, args.data_dir))}
 
     keys = ("fd", "is_mean", "classes_covered", "min_class_share", "max_class_share", "kid_mean",
             "precision", "recall")
     print("| run | " + " | ".join(keys) + " |")
     print("|---" * (len(keys) + 1) + "|")
     for name, r in results.items():
-        print(f"| {name} | " + " | ".join(f"{r[k]:.4g}" for k in keys) + " |")
+        print(f"| {name} | " + " | ".join(f"{r['final'][k]:.4g}" for k in keys) + " |")
+    for name, r in results.items():
+        for point in r.get("curve", []):
+            print(f"{name:<32} step {point['step']:>6}  FD {point['fd']:7.3f}  "
+                  f"IS {point['is_mean']:5.2f}  classes {100 * point['min_class_share']:.1f}-"
+                  f"{100 * point['max_class_share']:.1f} %")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1, default=float))
     return 0

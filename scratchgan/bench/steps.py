@@ -48,7 +48,8 @@ def ours_step(section: str, batch: int, backend: str, seed: int = 0,
     real = np.random.default_rng(seed + 1).standard_normal((batch, 1, 28, 28)).astype(np.float32)
     fixed_batch = Dataset(name="random batch", data=real, labels=None, num_classes=0, kind="image")
     config = TrainConfig(dataset="digits", model="dcgan", loss=LOSS_OF_SECTION[section],
-                         batch_size=batch, lr_g=2e-4, lr_d=2e-4, beta1=0.5, beta2=0.999,
+                         batch_size=batch, ngf=64, ndf=64, lr_g=2e-4, lr_d=2e-4, beta1=0.5,
+                         beta2=0.999, lr_decay="none",
                          n_critic=1, ema=0.0, progress=False, seed=seed, device=device,
                          kernels=backend if device == "cpu" else "default",
                          log_every=10 ** 9, steps=10 ** 9,   # no metric read inside the timing

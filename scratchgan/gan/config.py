@@ -48,7 +48,7 @@ class TrainConfig:
     d_conditioning: str = field(default="projection", metadata=_opt(
         "how D takes the label", ("projection", "concat")))
     spectral_norm: bool = field(default=False, metadata=_opt("spectral norm on D's weights"))
-    steps: int = field(default=1500, metadata=_opt("generator updates to run", minimum=1))
+    steps: int = field(default=3000, metadata=_opt("generator updates to run", minimum=1))
     batch_size: int = field(default=64, metadata=_opt("samples per batch", minimum=1))
     nz: int = field(default=0, metadata=_opt("noise size; 0 = model default (100 dcgan, 2 mlp)",
                                             minimum=0, maximum=4096))
@@ -57,12 +57,12 @@ class TrainConfig:
         ("AtoB", "BtoA")))
     l1_weight: float = field(default=100.0, metadata=_opt(
         "pix2pix: lambda of the L1 term, L_G = adversarial + lambda * L1(G(x), y)", minimum=0))
-    ngf: int = field(default=64, metadata=_opt(
+    ngf: int = field(default=32, metadata=_opt(
         "generator width: DCGAN's G has 4 ngf, 2 ngf, ngf channels (28x28), pix2pix's U-Net "
-        "ngf channels at its first level", minimum=1, maximum=1024))
-    ndf: int = field(default=64, metadata=_opt(
+        "ngf channels at its first level (the MLP for points has PacGAN's 400 units)", minimum=1, maximum=1024))
+    ndf: int = field(default=32, metadata=_opt(
         "discriminator width: DCGAN's D has ndf, 2 ndf channels (28x28), pix2pix's PatchGAN "
-        "ndf channels at its first layer", minimum=1, maximum=1024))
+        "ndf channels at its first layer (the MLP for points has PacGAN's 200 units)", minimum=1, maximum=1024))
     pack: int = field(default=1, metadata=_opt(
         "PacGAN packing: D scores packs of this many samples, the batch split into "
         "batch_size / pack groups concatenated along the channels (images) or features "
@@ -73,10 +73,10 @@ class TrainConfig:
     minibatch_std: bool = field(default=False, metadata=_opt(
         "D sees the standard deviation of the batch it scores as one more feature of its "
         "last hidden layer (Karras et al. 2018); not with a gradient penalty"))
-    lr_g: float = field(default=2e-4, metadata=_opt("generator learning rate", minimum=0))
-    lr_d: float = field(default=2e-4, metadata=_opt("discriminator learning rate (TTUR: differ)",
+    lr_g: float = field(default=1e-3, metadata=_opt("generator learning rate", minimum=0))
+    lr_d: float = field(default=1e-3, metadata=_opt("discriminator learning rate (TTUR: differ)",
                                                    minimum=0))
-    lr_decay: str = field(default="none", metadata=_opt(
+    lr_decay: str = field(default="linear", metadata=_opt(
         "learning-rate schedule: none, or linear (full rate for the first half of the steps, "
         "then linearly down to 0 at the last)", ("none", "linear")))
     beta1: float = field(default=0.5, metadata=_opt("Adam beta1", minimum=0, below=1))

@@ -225,7 +225,7 @@ def build_models(model: str, data_shape: tuple[int, ...], num_classes: int = 0,
                  pack: int = 1, maxout: int = 0,
                  minibatch_std: bool = False) -> tuple[nn.Module, nn.Module]:
     """(G, D) for a model name ("dcgan" or "mlp") and the shape of one data sample.
-    ``ngf``/``ndf``: DCGAN's widths; ``pack``: D takes packs of that many samples
+    ``ngf``/``ndf``: DCGAN's widths (the MLPs have PacGAN's sizes); ``pack``: D takes packs of that many samples
     (PacGAN: their channels, or their features, concatenated); ``maxout``: the MLP D's
     units are maxout units of that many pieces (0: LeakyReLU); ``minibatch_std``: D's
     last hidden features get the batch's standard deviation as one more channel."""
@@ -245,9 +245,6 @@ def build_models(model: str, data_shape: tuple[int, ...], num_classes: int = 0,
     if model == "mlp":
         if len(data_shape) != 1:
             raise ValueError(f"model 'mlp' needs vector data, the data has samples of shape {data_shape}")
-        if (ngf, ndf) != (64, 64):
-            raise ValueError(f"model 'mlp' has fixed widths (PacGAN's 400 and 200); "
-                             f"ngf = {ngf} and ndf = {ndf} are DCGAN's and pix2pix's")
         G = MLPGenerator(nz or 2, out_dim=data_shape[0], num_classes=num_classes,
                          conditioning="onehot" if g_conditioning == "onehot" else "embedding")
         D = MLPDiscriminator(data_shape[0] * pack, num_classes=num_classes,

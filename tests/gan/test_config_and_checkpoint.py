@@ -5,17 +5,19 @@ from scratchgan.gan import checkpoint
 from scratchgan.gan.config import ConfigError, TrainConfig, make_config
 
 
-def test_defaults_are_the_dcgan_recipe():
+def test_defaults_are_the_main_jobs_recipe():
+    """QUALITY.md, "The main job": the half-width DCGAN at Adam 1e-3, decayed to 0."""
     c = TrainConfig()
-    assert (c.dataset, c.loss, c.batch_size, c.lr_g, c.lr_d, c.beta1) == \
-        ("digits", "nonsaturating", 64, 2e-4, 2e-4, 0.5)
+    assert (c.dataset, c.loss, c.batch_size, c.lr_g, c.lr_d, c.beta1, c.lr_decay) == \
+        ("digits", "nonsaturating", 64, 1e-3, 1e-3, 0.5, "linear")
+    assert (c.ngf, c.ndf, c.steps, c.ema, c.pack) == (32, 32, 3000, 0.999, 1)
 
 
 def test_toml_then_overrides(tmp_path):
     f = tmp_path / "run.toml"
     f.write_text('loss = "hinge"\nbatch_size = 32\nlr_d = 4e-4\n')
     c = make_config(f, batch_size=16, steps=None)
-    assert (c.loss, c.batch_size, c.lr_d, c.steps) == ("hinge", 16, 4e-4, 1500)
+    assert (c.loss, c.batch_size, c.lr_d, c.steps) == ("hinge", 16, 4e-4, 3000)
 
 
 def test_toml_round_trip(tmp_path):
