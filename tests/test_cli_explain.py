@@ -57,7 +57,7 @@ def test_explain_a_conditional_dcgan_checkpoint_generator_side(capsys, tmp_path)
     out = capsys.readouterr().out
     assert out.startswith("hinge: L_G, one G update on a batch of 3; dcgan of")
     assert "ConvTranspose2d" in out and "leaf G.label_input.embed.weight (10, 50)" in out
-    assert "leaf G.body.4.weight (256, 128, 4, 4)" in out     # the trained widths
+    assert "leaf G.body.4.weight (128, 64, 4, 4)" in out      # the trained widths (ngf 32)
 
 
 def test_explain_checkpoint_refuses_loss_or_model_and_names_a_bad_file(capsys, tmp_path):

@@ -48,7 +48,7 @@ class TrainConfig:
     d_conditioning: str = field(default="projection", metadata=_opt(
         "how D takes the label", ("projection", "concat")))
     spectral_norm: bool = field(default=False, metadata=_opt("spectral norm on D's weights"))
-    steps: int = field(default=3000, metadata=_opt("generator updates to run", minimum=1))
+    steps: int = field(default=2800, metadata=_opt("generator updates to run", minimum=1))
     batch_size: int = field(default=64, metadata=_opt("samples per batch", minimum=1))
     nz: int = field(default=0, metadata=_opt("noise size; 0 = model default (100 dcgan, 2 mlp)",
                                             minimum=0, maximum=4096))
@@ -92,9 +92,9 @@ class TrainConfig:
                                                     minimum=0, below=1))
     seed: int = field(default=0, metadata=_opt("seed of every random draw"))
     out: str = field(default="runs/default", metadata=_opt("run folder"))
-    log_every: int = field(default=10, metadata=_opt("steps between metric records", minimum=1))
-    sample_every: int = field(default=100, metadata=_opt("steps between sample grids", minimum=1))
-    checkpoint_every: int = field(default=100, metadata=_opt("steps between checkpoints",
+    log_every: int = field(default=50, metadata=_opt("steps between metric records", minimum=1))
+    sample_every: int = field(default=200, metadata=_opt("steps between sample grids", minimum=1))
+    checkpoint_every: int = field(default=200, metadata=_opt("steps between checkpoints",
                                                              minimum=1))
     keep_checkpoints: int = field(default=3, metadata=_opt("checkpoints kept", minimum=1))
     eval_every: int = field(default=0, metadata=_opt(

@@ -141,7 +141,8 @@ def test_resume_takes_new_rates_and_records_the_change(tmp_path, capsys):
     out = tmp_path / "run"
     assert train(out) == 0
     config = TrainConfig(dataset="ring8", steps=4, batch_size=8, progress=False, log_every=1,
-                         checkpoint_every=2, out=str(out), lr_g=5e-4, beta1=0.0, ema=0.99)
+                         checkpoint_every=2, sample_every=100, out=str(out), lr_g=5e-4,
+                         beta1=0.0, ema=0.99)
     run = Run(config, resume=True)
     assert run.trainer.step == 2
     group = run.trainer.opt_g.param_groups[0]

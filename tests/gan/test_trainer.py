@@ -15,7 +15,8 @@ from scratchgan.gan.trainer import TrainingDiverged
 
 def ring_config(tmp_path, **kw):
     base = dict(dataset="ring8", steps=6, batch_size=32, log_every=1, sample_every=1000,
-                checkpoint_every=3, out=str(tmp_path / "run"), progress=False, seed=3)
+                checkpoint_every=3, out=str(tmp_path / "run"), progress=False, seed=3,
+                lr_decay="none")   # a decay's rates depend on `steps`, which these tests change
     base.update(kw)
     return TrainConfig(**base)
 
