@@ -78,9 +78,10 @@ def standing_statistics(G: torch.nn.Module, batch_size: int, seed: int, step: in
 def check_recipe(c: TrainConfig) -> None:
     """What this script reproduces of a recipe; a SystemExit naming any other key."""
     unsupported = [f"{key} = {getattr(c, key)!r}" for key, value in
-                   (("dataset", "mnist"), ("loss", "nonsaturating"), ("conditional", False), ("pack", 1),
-                    ("n_critic", 1), ("optimizer", "adam"), ("label_smoothing", 0.0),
-                    ("r1_weight", 0.0), ("spectral_norm", False), ("nz", 0), ("model", "auto"))
+                   (("dataset", "mnist"), ("loss", "nonsaturating"), ("conditional", False),
+                    ("pack", 1), ("minibatch_std", False), ("n_critic", 1),
+                    ("optimizer", "adam"), ("label_smoothing", 0.0), ("r1_weight", 0.0),
+                    ("spectral_norm", False), ("nz", 0), ("model", "auto"))
                    if getattr(c, key) != value]
     if unsupported:
         raise SystemExit(f"mnist_torch.py reproduces the non-saturating DCGAN recipe; this "

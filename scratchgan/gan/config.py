@@ -58,11 +58,13 @@ class TrainConfig:
     l1_weight: float = field(default=100.0, metadata=_opt(
         "pix2pix: lambda of the L1 term, L_G = adversarial + lambda * L1(G(x), y)", minimum=0))
     ngf: int = field(default=32, metadata=_opt(
-        "generator width: DCGAN's G has 4 ngf, 2 ngf, ngf channels (28x28), pix2pix's U-Net "
-        "ngf channels at its first level (the MLP for points has PacGAN's 400 units)", minimum=1, maximum=1024))
+        "generator width: DCGAN's G has 4 ngf, 2 ngf, ngf channels (28x28), pix2pix's "
+        "U-Net ngf channels at its first level (the MLP for points has PacGAN's 400 units)",
+        minimum=1, maximum=1024))
     ndf: int = field(default=32, metadata=_opt(
-        "discriminator width: DCGAN's D has ndf, 2 ndf channels (28x28), pix2pix's PatchGAN "
-        "ndf channels at its first layer (the MLP for points has PacGAN's 200 units)", minimum=1, maximum=1024))
+        "discriminator width: DCGAN's D has ndf, 2 ndf channels (28x28), pix2pix's "
+        "PatchGAN ndf channels at its first layer (the MLP for points has PacGAN's 200 "
+        "units)", minimum=1, maximum=1024))
     pack: int = field(default=1, metadata=_opt(
         "PacGAN packing: D scores packs of this many samples, the batch split into "
         "batch_size / pack groups concatenated along the channels (images) or features "

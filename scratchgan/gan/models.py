@@ -190,7 +190,8 @@ class MLPDiscriminator(nn.Module):
     batch norm (fit for WGAN-GP). A packed D (PacGAN) takes ``in_dim`` = pack x 2."""
 
     def __init__(self, in_dim: int = 2, hidden: int = 200, depth: int = 3, num_classes: int = 0,
-                 spectral_norm: bool = False, maxout: int = 0, minibatch_std: bool = False) -> None:
+                 spectral_norm: bool = False, maxout: int = 0,
+                 minibatch_std: bool = False) -> None:
         super().__init__()
         self.num_classes = num_classes
         width = in_dim + num_classes
@@ -225,10 +226,11 @@ def build_models(model: str, data_shape: tuple[int, ...], num_classes: int = 0,
                  pack: int = 1, maxout: int = 0,
                  minibatch_std: bool = False) -> tuple[nn.Module, nn.Module]:
     """(G, D) for a model name ("dcgan" or "mlp") and the shape of one data sample.
-    ``ngf``/``ndf``: DCGAN's widths (the MLPs have PacGAN's sizes); ``pack``: D takes packs of that many samples
-    (PacGAN: their channels, or their features, concatenated); ``maxout``: the MLP D's
-    units are maxout units of that many pieces (0: LeakyReLU); ``minibatch_std``: D's
-    last hidden features get the batch's standard deviation as one more channel."""
+    ``ngf``/``ndf``: DCGAN's widths (the MLPs have PacGAN's sizes); ``pack``: D takes
+    packs of that many samples (PacGAN: their channels, or their features, concatenated);
+    ``maxout``: the MLP D's units are maxout units of that many pieces (0: LeakyReLU);
+    ``minibatch_std``: D's last hidden features get the batch's standard deviation as one
+    more channel."""
     if model == "dcgan":
         if len(data_shape) != 3 or data_shape[1] != data_shape[2]:
             raise ValueError(f"model 'dcgan' needs square images (C, H, W), the data has "
