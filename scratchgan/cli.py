@@ -135,8 +135,19 @@ def _train(args: argparse.Namespace) -> int:
         print(f"scratchgan train: out of memory (try a smaller --batch-size or model)"
               f"{last_good()}", file=sys.stderr)
         return 1
+    if run.scores is not None:
+        _print_scores(run.scores, f"{config.out}/scores.json")
     print(f"done: {trainer.step} steps; samples, curves and checkpoints in {config.out}/")
     return 0
+
+
+def _print_scores(scores: dict, where: str) -> None:
+    from scratchgan.gan.evaluate import format_table
+    from scratchgan.gan.translate import format_translation
+    what = "held-out pairs" if scores["kind"] == "translation" else "samples"
+    print(f"scores at step {scores['step']}, {scores['n']} {what}, {scores['seconds']} s "
+          f"({where}):")
+    print(format_translation(scores) if scores["kind"] == "translation" else format_table(scores))
 
 
 def _sample(args: argparse.Namespace) -> int:

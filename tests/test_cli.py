@@ -1,4 +1,6 @@
 """The command line, end to end on tiny runs."""
+import json
+
 import pytest
 
 from scratchgan.cli import main
@@ -24,10 +26,15 @@ def test_train_resume_and_sample(tmp_path, capsys):
     assert (tmp_path / "s.png").read_bytes()[:8] == PNG
 
 
-def test_conditional_digits_sample_by_label(tmp_path):
+def test_conditional_digits_sample_by_label(tmp_path, capsys):
     out = tmp_path / "cond"
     assert main(["train", "--conditional", "--steps", "1", "--batch-size", "8", "--no-progress",
-                 "--out", str(out)]) == 0
+                 "--score-n", "40", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "scores at step 1, 40 samples" in printed and "label accuracy" in printed
+    scores = json.loads((out / "scores.json").read_text())
+    assert scores["step"] == 1 and scores["n"] == 40
+    assert 0 <= scores["label_accuracy"] <= 1 and len(scores["label_accuracy_per_class"]) == 10
     ckpt = next((out / "checkpoints").glob("*.npz"))
     png = tmp_path / "labels.png"
     assert main(["sample", "--checkpoint", str(ckpt), "--labels", "3,7", "--n", "20",

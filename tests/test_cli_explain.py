@@ -33,7 +33,7 @@ def test_explain_rejects_an_unknown_loss(capsys):
 def _train(tmp_path, *options):
     out = tmp_path / "run"
     assert main(["train", "--steps", "2", "--checkpoint-every", "2", "--no-progress",
-                 "--out", str(out), *options]) == 0
+                 "--score-n", "0", "--out", str(out), *options]) == 0
     return out / "checkpoints" / "ckpt-0000002.npz"
 
 

@@ -23,7 +23,8 @@ def checkpoint(tmp_path_factory):
         mp.setenv("SCRATCHGAN_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
         assert main(["train", "--task", "pix2pix", "--dataset", "edges2digits", "--steps", "2",
                      "--batch-size", "4", "--ngf", "4", "--ndf", "4", "--ema", "0.9",
-                     "--sample-every", "1", "--no-progress", "--out", str(out)]) == 0
+                     "--sample-every", "1", "--score-n", "12", "--no-progress",
+                     "--out", str(out)]) == 0
     assert (out / "samples" / "step-0000001.png").read_bytes()[:8] == PNG
     assert (out / "final_grid.png").read_bytes()[:8] == PNG
     return out / "checkpoints" / "ckpt-0000002.npz"

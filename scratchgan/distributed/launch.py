@@ -28,6 +28,7 @@ class Follower:
     notes: list = []
     changes: list = []
     resumed = False
+    scores = None        # rank 0 scores the run
 
     def __init__(self, config: Any, trainer: Any = None) -> None:
         from scratchgan.gan.build import build_trainer

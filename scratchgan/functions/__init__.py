@@ -8,7 +8,7 @@ from scratchgan.functions.arithmetic import (Abs, AbsGrad, Add, Div, Exp, Log, M
 from scratchgan.functions.array import (BroadcastTo, Concat, GetItem, GetItemGrad, Max, Reshape,
                                         Sum, SumTo, Transpose, broadcast_to, concat, flatten,
                                         getitem, max, maxout, mean, reshape, sum, sum_to,
-                                        transpose)
+                                        transpose, upsample_nearest)
 from scratchgan.functions.conv import (Conv2d, Conv2dGradWeight, ConvTranspose2d, conv2d,
                                        conv2d_grad_weight, conv_transpose2d)
 from scratchgan.functions.dropout import Dropout, dropout

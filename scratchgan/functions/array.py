@@ -1,6 +1,6 @@
 """Shape and indexing Functions: reshape, transpose, broadcast_to, sum_to, sum,
 mean, max (and maxout over grouped features), getitem (and its gradient op), concat,
-flatten.
+flatten, and nearest-neighbour upsampling (a reshape and a broadcast).
 
 Broadcasting is undone in one place, ``sum_to``: every op whose forward
 broadcasts calls it on its gradients.
@@ -218,6 +218,23 @@ def maxout(x: Any, pieces: int) -> Tensor:
     if x.ndim != 2 or pieces < 1 or x.shape[1] % pieces:
         raise ValueError(f"maxout: needs (N, units * {pieces}) features, got shape {x.shape}")
     return max(reshape(x, (x.shape[0], x.shape[1] // pieces, pieces)), axis=2)
+
+
+def upsample_nearest(x: Any, scale: int = 2) -> Tensor:
+    """Nearest-neighbour upsampling of images (N, C, H, W) -> (N, C, s H, s W): pixel
+    (i, j) of the output is pixel (i // s, j // s) of the input. Written as
+    reshape (N, C, H, 1, W, 1) -> broadcast_to (N, C, H, s, W, s) -> reshape, so its
+    gradient is broadcast_to's sum_to: gx[i, j] = sum of gy over the s x s block of
+    (i, j), and the double backward is the upsampling again (both maps are linear)."""
+    x = x if isinstance(x, Tensor) else Tensor(x)
+    if isinstance(scale, bool) or not isinstance(scale, (int, np.integer)) or scale < 1:
+        raise ValueError(f"upsample_nearest: scale must be a positive integer, got {scale!r}")
+    if x.ndim != 4:
+        raise ValueError(f"upsample_nearest: needs images (N, C, H, W), got shape {x.shape}")
+    n, c, h, w = x.shape
+    s = int(scale)
+    blocks = broadcast_to(reshape(x, (n, c, h, 1, w, 1)), (n, c, h, s, w, s))
+    return reshape(blocks, (n, c, h * s, w * s))
 
 
 def _normalize_index(index: Any) -> Any:

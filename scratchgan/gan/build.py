@@ -62,10 +62,11 @@ def _models(c: TrainConfig, model: str, dataset: Dataset, num_classes: int,
                          f"which takes each sample's own input gradient; the minibatch "
                          f"standard deviation mixes the samples of a batch")
     G, D = build_models(model, dataset.data.shape[1:], num_classes, nz=c.nz or None,
-                        batchnorm_in_d=loss.batchnorm_in_d, spectral_norm=c.spectral_norm,
+                        batchnorm_in_d=loss.batchnorm_in_d and c.d_batchnorm,
+                        spectral_norm=c.spectral_norm,
                         g_conditioning=c.g_conditioning, d_conditioning=c.d_conditioning,
                         ngf=c.ngf, ndf=c.ndf, pack=c.pack, maxout=c.maxout,
-                        minibatch_std=c.minibatch_std)
+                        minibatch_std=c.minibatch_std, upsample=c.g_upsample)
     if model == "dcgan":
         G.apply(nn.init.dcgan_init)
         D.apply(nn.init.dcgan_init)
@@ -111,8 +112,9 @@ def _translation(c: TrainConfig, dataset: PairedDataset | None, loss: GANLoss) -
         dataset = load_pairs(c)
     elif not isinstance(dataset, PairedDataset):
         raise ValueError("task 'pix2pix' trains on a PairedDataset (scratchgan.data.load_paired)")
+    batchnorm_in_d = loss.batchnorm_in_d and c.d_batchnorm
     G, D = build_pix2pix(dataset.inputs.shape[1:], dataset.targets.shape[1:], c.ngf, c.ndf,
-                         loss.batchnorm_in_d)
+                         batchnorm_in_d)
     size = dataset.inputs.shape[-1]
     n_fixed = next(n for side, n in FIXED_PAIRS if size <= side)
     fixed = held_out_pairs(c, n_fixed) if dataset.name == c.dataset else dataset
@@ -120,7 +122,7 @@ def _translation(c: TrainConfig, dataset: PairedDataset | None, loss: GANLoss) -
                            c.l1_weight, c.device)
     metadata = {"task": "pix2pix", "model": "unet", "input_shape": list(dataset.inputs.shape[1:]),
                 "target_shape": list(dataset.targets.shape[1:]), "ngf": c.ngf, "ndf": c.ndf,
-                "batchnorm_in_d": loss.batchnorm_in_d, "num_classes": dataset.num_classes}
+                "batchnorm_in_d": batchnorm_in_d, "num_classes": dataset.num_classes}
     return dict(arrays=dataset.arrays(), G=G, D=D, task=task, metadata=metadata)
 
 

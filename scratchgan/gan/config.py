@@ -72,6 +72,12 @@ class TrainConfig:
     maxout: int = field(default=0, metadata=_opt(
         "MLP discriminator: maxout units of this many pieces (PacGAN's D) in place of "
         "LeakyReLU; 0 = LeakyReLU(0.2)", minimum=0, maximum=16))
+    d_batchnorm: bool = field(default=True, metadata=_opt(
+        "the DCGAN D keeps batch norm in its hidden layer (never under a gradient penalty); "
+        "false: no normalisation (SNGAN's D, with spectral_norm)"))
+    g_upsample: str = field(default="transposed", metadata=_opt(
+        "how the DCGAN G doubles its resolution: transposed (a k4 s2 transposed conv) or "
+        "resize (nearest-neighbour x2, then a 3x3 conv)", ("transposed", "resize")))
     minibatch_std: bool = field(default=False, metadata=_opt(
         "D sees the standard deviation of the batch it scores as one more feature of its "
         "last hidden layer (Karras et al. 2018); not with a gradient penalty"))
@@ -103,6 +109,10 @@ class TrainConfig:
         "steps between quality evaluations written to eval.jsonl (0 = off; image datasets "
         "need a classifier, see scratchgan eval)", minimum=0))
     eval_n: int = field(default=2000, metadata=_opt("samples per evaluation", minimum=10))
+    score_n: int = field(default=10000, metadata=_opt(
+        "samples the run scores when it ends, written to scores.json and printed (image "
+        "datasets whose classifier ships, the 2-D mixtures; pix2pix: held-out pairs, at "
+        "most this many); 0 = off", minimum=0))
     kernels: str = field(default="default", metadata=_opt(
         "CPU kernel backend: numba, numpy (the reference), or default"))
     threads: int = field(default=0, metadata=_opt(
@@ -149,7 +159,8 @@ class TrainConfig:
         if self.task == "pix2pix":
             unused = [f"{key} = {getattr(self, key)!r}" for key, off in
                       (("conditional", False), ("spectral_norm", False), ("model", "auto"),
-                       ("pack", 1), ("maxout", 0), ("minibatch_std", False))
+                       ("pack", 1), ("maxout", 0), ("minibatch_std", False),
+                       ("g_upsample", "transposed"))
                       if getattr(self, key) != off]
             if unused:
                 raise ConfigError(f"task 'pix2pix' trains a U-Net and a PatchGAN on pairs; "
@@ -185,7 +196,7 @@ class ConfigError(ValueError):
 
 #: config keys that must agree between a checkpoint and the run resuming it
 RESUME_KEYS = ("task", "dataset", "model", "loss", "conditional", "g_conditioning",
-               "d_conditioning", "spectral_norm", "nz", "direction", "ngf", "ndf", "pack",
+               "d_conditioning", "spectral_norm", "d_batchnorm", "g_upsample", "nz", "direction", "ngf", "ndf", "pack",
                "maxout", "minibatch_std", "optimizer", "seed", "batch_size")
 #: keeping an EMA of G or not must agree too; its decay, like every key not listed, may
 #: change on a resume, takes effect and is recorded (``changes.jsonl``)
@@ -194,13 +205,15 @@ RESUME_KEYS = ("task", "dataset", "model", "loss", "conditional", "g_conditionin
 #: what checkpoints written before a key existed were made with (the key's value then,
 #: which a later default must not change)
 _BEFORE_THE_KEY = {"task": "gan", "direction": "AtoB", "ngf": 64, "ndf": 64, "pack": 1,
-                   "maxout": 0, "minibatch_std": False}
+                   "maxout": 0, "minibatch_std": False, "d_batchnorm": True,
+                   "g_upsample": "transposed"}
 
 
 def resume_key_default(key: str) -> Any:
     """The value of a RESUME_KEYS key in a checkpoint that does not record it: what runs
     were made with before the key existed (``task``, ``direction``, ``ngf``, ``ndf``,
-    ``pack``, ``maxout``, ``minibatch_std``), else the key's default."""
+    ``pack``, ``maxout``, ``minibatch_std``, ``d_batchnorm``, ``g_upsample``), else the
+    key's default."""
     if key in _BEFORE_THE_KEY:
         return _BEFORE_THE_KEY[key]
     return next(f.default for f in fields(TrainConfig) if f.name == key)

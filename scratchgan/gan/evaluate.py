@@ -13,6 +13,9 @@ result holds:
     classes_covered           classes holding at least 1/(2K) of the samples
     class_histogram           samples per predicted class
     max_class_share, min_class_share
+    label_accuracy            conditional generators: the share of samples the classifier
+                              reads as the label they were drawn for, overall and per label
+                              (label_accuracy_per_class: the rows of a conditional grid)
 
 For ``ring8`` and ``grid25``: modes_captured, num_modes, high_quality_fraction,
 reverse_kl (:func:`scratchgan.gan.metrics.mode_statistics`).
@@ -36,8 +39,9 @@ from scratchgan.data import GRID25_CENTRES, GRID25_STD, RING8_CENTRES, RING8_STD
 from scratchgan.gan import checkpoint
 from scratchgan.gan.metrics import (class_coverage, frechet_distance, inception_score,
                                     kernel_inception_distance, mode_statistics, precision_recall)
-from scratchgan.gan.metrics.classifier import (DigitClassifier, classifier_for_dataset,
-                                               features_and_probs, load_classifier)
+from scratchgan.gan.metrics.classifier import (CLASSIFIER_FOR_DATASET, DigitClassifier,
+                                               classifier_for_dataset, features_and_probs,
+                                               load_classifier, shipped_classifiers)
 from scratchgan.gan.sample import load_generator
 from scratchgan.io import atomic_write
 
@@ -72,10 +76,26 @@ def image_reference(dataset: str, data_dir: str | None = None, batch_size: int =
     return ImageReference(dataset, name, classifier, feats)
 
 
+def why_unscored(dataset: str) -> str | None:
+    """Why generators of ``dataset`` cannot be scored (no classifier for it ships), or
+    None when they can (a mixture, or an image dataset whose classifier ships)."""
+    if dataset in MIXTURES:
+        return None
+    name = CLASSIFIER_FOR_DATASET.get(dataset)
+    if name is None:
+        return (f"no classifier scores dataset {dataset!r} (image metrics exist for "
+                f"{', '.join(sorted(CLASSIFIER_FOR_DATASET))})")
+    if name not in shipped_classifiers():
+        return (f"the {name} classifier that scores {dataset!r} does not ship; train it "
+                f"with benchmarks/quality/train_classifier.py --dataset {name}")
+    return None
+
+
 def image_metrics(images: np.ndarray, reference: ImageReference, seed: int = 0,
-                  batch_size: int = 200) -> dict[str, Any]:
+                  batch_size: int = 200, labels: np.ndarray | None = None) -> dict[str, Any]:
     """Every image metric of ``images`` (N, C, H, W) in [-1, 1], N >= 10, against the
-    reference's test features (the table in the module docstring)."""
+    reference's test features (the table in the module docstring); with ``labels`` (the
+    labels a conditional generator was given) also the label accuracy."""
     if len(images) < MIN_SAMPLES:
         raise ValueError(f"image metrics need at least {MIN_SAMPLES} images, got {len(images)}")
     feats, probs = features_and_probs(reference.classifier, images, batch_size)
@@ -83,7 +103,9 @@ def image_metrics(images: np.ndarray, reference: ImageReference, seed: int = 0,
     kid = kernel_inception_distance(reference.feats, feats, subsets=100, seed=seed)
     precision, recall = precision_recall(reference.feats, feats, k=3)
     coverage = class_coverage(probs, probs.shape[1])
-    return {"classifier": reference.classifier_name, "reference_size": len(reference.feats),
+    conditional = {} if labels is None else label_accuracy(probs, labels)
+    return {**conditional, "classifier": reference.classifier_name,
+            "reference_size": len(reference.feats),
             "fd": frechet_distance(reference.feats, feats),
             "is_mean": inception.mean, "is_std": inception.std,
             "kid_mean": kid.mean, "kid_std": kid.std, "precision": precision, "recall": recall,
@@ -93,11 +115,24 @@ def image_metrics(images: np.ndarray, reference: ImageReference, seed: int = 0,
             "min_class_share": coverage.min_class_share}
 
 
-def generate_samples(generate: Generate, n: int, nz: int, num_classes: int = 0, seed: int = 0,
-                     batch_size: int = 200) -> np.ndarray:
-    """n samples of ``generate(z, labels)``, z ~ N(0, I) (float32, (batch, nz)) drawn
-    with ``seed``; for a conditional generator (``num_classes`` > 0) the labels cycle
-    through the classes in a shuffled order, so each class gets n/K samples (+-1)."""
+def label_accuracy(probs: np.ndarray, labels: np.ndarray) -> dict[str, Any]:
+    """How often the classifier reads a conditional sample as the label it was drawn for:
+    label_accuracy = mean_i [argmax_k p(k | x_i) = y_i], and the same per label
+    (label_accuracy_per_class[k]: over the samples drawn for label k; None for a label no
+    sample was drawn for)."""
+    labels = np.asarray(labels)
+    hit = np.argmax(probs, axis=1) == labels
+    per_class = [float(hit[labels == k].mean()) if np.any(labels == k) else None
+                 for k in range(probs.shape[1])]
+    return {"label_accuracy": float(hit.mean()), "label_accuracy_per_class": per_class}
+
+
+def labelled_samples(generate: Generate, n: int, nz: int, num_classes: int = 0, seed: int = 0,
+                     batch_size: int = 200) -> tuple[np.ndarray, np.ndarray | None]:
+    """(samples, labels): n samples of ``generate(z, labels)``, z ~ N(0, I) (float32,
+    (batch, nz)) drawn with ``seed``; for a conditional generator (``num_classes`` > 0)
+    the labels cycle through the classes in a shuffled order, so each class gets n/K
+    samples (+-1); labels is None for an unconditional one."""
     rng = np.random.default_rng(seed)
     labels = rng.permutation(np.arange(n) % num_classes) if num_classes else None
     parts = []
@@ -105,7 +140,13 @@ def generate_samples(generate: Generate, n: int, nz: int, num_classes: int = 0, 
         z = rng.standard_normal((min(batch_size, n - start), nz)).astype(np.float32)
         parts.append(np.asarray(generate(z, None if labels is None
                                          else labels[start:start + len(z)])))
-    return np.concatenate(parts)
+    return np.concatenate(parts), labels
+
+
+def generate_samples(generate: Generate, n: int, nz: int, num_classes: int = 0, seed: int = 0,
+                     batch_size: int = 200) -> np.ndarray:
+    """The samples of :func:`labelled_samples` alone."""
+    return labelled_samples(generate, n, nz, num_classes, seed, batch_size)[0]
 
 
 def evaluate_generator(generate: Generate, dataset: str, n: int, nz: int, num_classes: int = 0,
@@ -132,8 +173,9 @@ def evaluate_generator(generate: Generate, dataset: str, n: int, nz: int, num_cl
         reference = image_reference(dataset, data_dir, batch_size, reference_n)
     elif reference.dataset != dataset:
         raise ValueError(f"the reference was built for {reference.dataset!r}, not {dataset!r}")
-    images = generate_samples(generate, n, nz, num_classes, seed, batch_size)
-    return {**result, "kind": "image", **image_metrics(images, reference, seed, batch_size)}
+    images, labels = labelled_samples(generate, n, nz, num_classes, seed, batch_size)
+    return {**result, "kind": "image", **image_metrics(images, reference, seed, batch_size,
+                                                       labels)}
 
 
 def evaluate(checkpoint_path: str | Path, n: int = 10000, data_dir: str | None = None,
@@ -191,6 +233,10 @@ def format_table(result: dict[str, Any]) -> str:
                  ("class shares", f"max {100 * result['max_class_share']:.1f} %, "
                                   f"min {100 * result['min_class_share']:.1f} %"),
                  ("class histogram", " ".join(map(str, result["class_histogram"])))]
+        if result.get("label_accuracy") is not None:
+            rows.append(("label accuracy", f"{100 * result['label_accuracy']:.1f} % (per label: "
+                         + " ".join("-" if a is None else f"{100 * a:.0f}"
+                                    for a in result["label_accuracy_per_class"]) + ")"))
     width = max(len(name) for name, _ in rows)
     return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
 

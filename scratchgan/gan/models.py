@@ -7,6 +7,7 @@ benchmarks compare like with like):
        -> ConvT(4 ngf, 2 ngf, k4 s2 p1, no bias) -> BN -> ReLU            (2 ngf, 14, 14)
        -> ConvT(2 ngf, ngf, k4 s2 p1, no bias) -> BN -> ReLU              (ngf, 28, 28)
        -> Conv(ngf, C, k3 s1 p1) -> Tanh                                  (C, 28, 28)
+       (``upsample="resize"``: each ConvT is Upsample(2) -> Conv(k3 s1 p1, no bias))
     D: x -> Conv(C, ndf, k4 s2 p1) -> LeakyReLU(0.2)                      (ndf, 14, 14)
        -> Conv(ndf, 2 ndf, k4 s2 p1, no bias) -> BN -> LeakyReLU(0.2)     (2 ndf, 7, 7)
        -> flatten -> Linear(2 ndf 7 7, 1)                                 logit (N, 1)
@@ -67,6 +68,15 @@ def _maybe_sn(layer: nn.Module, on: bool) -> nn.Module:
     return nn.spectral_norm(layer) if on else layer
 
 
+#: how the DCGAN generator doubles its resolution, each a function (cin, cout) -> layers:
+#: a strided transposed convolution (DCGAN's), or nearest-neighbour resizing followed by
+#: a 3x3 convolution (Odena et al. 2016), which leaves no checkerboard pattern
+UPSAMPLING = {
+    "transposed": lambda cin, cout: [nn.ConvTranspose2d(cin, cout, 4, 2, 1, bias=False)],
+    "resize": lambda cin, cout: [nn.Upsample(2), nn.Conv2d(cin, cout, 3, 1, 1, bias=False)],
+}
+
+
 class Generator(nn.Module):
     """Base: ``forward(z, labels=None)``; subclasses build ``self.body`` from the input code."""
 
@@ -91,10 +101,14 @@ class DCGANGenerator(Generator):
     """DCGAN generator: 28x28 (two upsamplings from 7x7) or 32x32 (three from 4x4)."""
 
     def __init__(self, image_size: int = 28, channels: int = 1, nz: int = 100, ngf: int = 64,
-                 num_classes: int = 0, conditioning: str = "embedding") -> None:
+                 num_classes: int = 0, conditioning: str = "embedding",
+                 upsample: str = "transposed") -> None:
         super().__init__()
         if image_size not in (28, 32):
             raise ValueError(f"DCGAN supports image sizes 28 and 32, got {image_size}")
+        if upsample not in UPSAMPLING:
+            raise ValueError(f"generator upsampling must be one of {', '.join(UPSAMPLING)}, "
+                             f"got {upsample!r}")
         self.nz, self.num_classes = nz, num_classes
         code = nz
         if num_classes:
@@ -108,8 +122,7 @@ class DCGANGenerator(Generator):
                                    nn.BatchNorm1d(widths[0] * base * base), nn.ReLU(),
                                    nn.Unflatten(1, (widths[0], base, base))]
         for cin, cout in zip(widths, widths[1:]):
-            layers += [nn.ConvTranspose2d(cin, cout, 4, 2, 1, bias=False), nn.BatchNorm2d(cout),
-                       nn.ReLU()]
+            layers += UPSAMPLING[upsample](cin, cout) + [nn.BatchNorm2d(cout), nn.ReLU()]
         layers += [nn.Conv2d(widths[-1], channels, 3, 1, 1), nn.Tanh()]
         self.body = nn.Sequential(*layers)
 
@@ -223,14 +236,14 @@ def build_models(model: str, data_shape: tuple[int, ...], num_classes: int = 0,
                  nz: int | None = None, batchnorm_in_d: bool = True,
                  spectral_norm: bool = False, g_conditioning: str = "embedding",
                  d_conditioning: str = "projection", ngf: int = 64, ndf: int = 64,
-                 pack: int = 1, maxout: int = 0,
-                 minibatch_std: bool = False) -> tuple[nn.Module, nn.Module]:
+                 pack: int = 1, maxout: int = 0, minibatch_std: bool = False,
+                 upsample: str = "transposed") -> tuple[nn.Module, nn.Module]:
     """(G, D) for a model name ("dcgan" or "mlp") and the shape of one data sample.
     ``ngf``/``ndf``: DCGAN's widths (the MLPs have PacGAN's sizes); ``pack``: D takes
     packs of that many samples (PacGAN: their channels, or their features, concatenated);
     ``maxout``: the MLP D's units are maxout units of that many pieces (0: LeakyReLU);
     ``minibatch_std``: D's last hidden features get the batch's standard deviation as one
-    more channel."""
+    more channel; ``upsample``: how the DCGAN's G doubles its resolution (``UPSAMPLING``)."""
     if model == "dcgan":
         if len(data_shape) != 3 or data_shape[1] != data_shape[2]:
             raise ValueError(f"model 'dcgan' needs square images (C, H, W), the data has "
@@ -239,7 +252,7 @@ def build_models(model: str, data_shape: tuple[int, ...], num_classes: int = 0,
             raise ValueError("maxout units are the MLP discriminator's; model 'dcgan' has none")
         channels, size = data_shape[0], data_shape[1]
         G = DCGANGenerator(size, channels, nz or 100, ngf, num_classes=num_classes,
-                           conditioning=g_conditioning)
+                           conditioning=g_conditioning, upsample=upsample)
         D = DCGANDiscriminator(size, channels * pack, ndf, num_classes=num_classes,
                                conditioning=d_conditioning, batchnorm=batchnorm_in_d,
                                spectral_norm=spectral_norm, minibatch_std=minibatch_std)

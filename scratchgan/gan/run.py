@@ -11,7 +11,11 @@
     <out>/samples/step-*.png   samples from the fixed noise over time (pix2pix: rows of
                                fixed held-out inputs, their translations, their targets)
     <out>/final_grid.png       the last grid (10x10; rows are classes for a conditional run)
-    <out>/curves.png           losses and D(x) / D(G(z)) over the steps
+    <out>/scores.json          with ``score_n`` > 0 (the default): the final scores of the
+                               sampling generator (the metrics of eval.jsonl on ``score_n``
+                               samples, with the seconds they took), also printed
+    <out>/curves.png           losses and D(x) / D(G(z)) over the steps, and the scores of
+                               eval.jsonl and scores.json over the steps where the run has them
     <out>/grad_norms.png       per-layer gradient norms and update ratios of G and D, and
                                D's input gradient at real vs fake points
     <out>/checkpoints/         the newest ``keep_checkpoints`` checkpoints
@@ -44,7 +48,8 @@ from scratchgan import viz
 from scratchgan.gan import checkpoint, replay
 from scratchgan.gan.build import build_trainer
 from scratchgan.gan.config import TrainConfig
-from scratchgan.gan.evaluate import MIXTURES, ImageReference, evaluate_generator, image_reference
+from scratchgan.gan.evaluate import (MIXTURES, ImageReference, evaluate_generator,
+                                     image_reference, why_unscored, write_json_atomically)
 from scratchgan.gan.trainer import Trainer, TrainingDiverged, layer_grad_norms
 from scratchgan.gan.translate import (TranslationReference, evaluate_translator,
                                       translation_reference)
@@ -132,6 +137,11 @@ class Run:
                     self.notes.append(f"{folder / name}: dropped a torn last line (a record "
                                       f"cut short by a crash or a full disk)")
         self._reference = self._eval_reference() if config.eval_every else None
+        self.scores: dict[str, Any] | None = None
+        unscored = None if config.task == "pix2pix" else why_unscored(config.dataset)
+        self._scored = bool(config.score_n) and unscored is None
+        if config.score_n and unscored:
+            self.notes.append(f"no scores.json at the end: {unscored}")
         # validated: from here on the folder changes
         if overwrite and not self.resumed:
             clear_run_files(folder)
@@ -189,6 +199,25 @@ class Run:
                 reference=self._reference)}
         append_line(self.eval_path, json.dumps(result))
         return result
+
+    def score(self) -> dict[str, Any]:
+        """Score the sampling generator now on ``score_n`` samples (seed 0) against the
+        whole test split (pix2pix: on up to ``score_n`` held-out pairs), write the result
+        with its step and the seconds it took to scores.json, and return it."""
+        t, c = self.trainer, self.trainer.config
+        start = time.perf_counter()
+        if c.task == "pix2pix":
+            result = evaluate_translator(t.generate, translation_reference(c, c.score_n))
+        else:
+            reference = self._reference if isinstance(self._reference, ImageReference) else None
+            if reference is None and c.dataset not in MIXTURES:
+                reference = image_reference(c.dataset, c.data_dir or None)
+            result = evaluate_generator(t.generate, c.dataset, c.score_n, t.task.nz,
+                                        t.task.num_classes, reference=reference)
+        self.scores = {"step": t.step, **result,
+                       "seconds": round(time.perf_counter() - start, 1)}
+        write_json_atomically(self.folder / "scores.json", self.scores)
+        return self.scores
 
     def _log(self, record: dict[str, Any], elapsed: float, images: int) -> None:
         t = self.trainer
@@ -265,11 +294,17 @@ class Run:
             bar.close()
             self.write_plots()
         self.save_samples(self.folder / "final_grid.png", f"{c.dataset}, {c.loss}, step {t.step}")
+        if self._scored:
+            self.score()
+            self.write_plots()
         return t
 
     def write_plots(self) -> None:
         if self.records:
-            viz.plot_training_curves(self.records, self.folder / "curves.png")
+            evals = read_jsonl(self.eval_path)[0]
+            if self.scores is not None and all(e["step"] != self.scores["step"] for e in evals):
+                evals.append(self.scores)
+            viz.plot_training_curves(self.records, self.folder / "curves.png", evals)
             viz.plot_grad_norms(self.records, self.folder / "grad_norms.png")
 
 

@@ -34,7 +34,8 @@ LOCK_NAME = ".scratchgan.lock"
 #: the append-only logs of a run folder
 RUN_LOGS = ("metrics.jsonl", "eval.jsonl", "changes.jsonl")
 #: the files a run writes at the top of its folder, and the patterns inside its subfolders
-_RUN_FILES = ("config.toml", *RUN_LOGS, "final_grid.png", "curves.png", "grad_norms.png")
+_RUN_FILES = ("config.toml", *RUN_LOGS, "final_grid.png", "scores.json", "curves.png",
+              "grad_norms.png")
 _RUN_GLOBS = (("samples", "step-*.png"), ("checkpoints", "ckpt-*.npz"),
               ("checkpoints", "ckpt-*.eval.json"))
 

@@ -45,7 +45,8 @@ def load_generator(path: str | Path) -> tuple[nn.Module, dict]:
     try:
         G, _ = build_models(state["model"], tuple(state["data_shape"]), state["num_classes"],
                             nz=cfg["nz"] or None, g_conditioning=cfg["g_conditioning"],
-                            ngf=cfg.get("ngf", resume_key_default("ngf")))
+                            ngf=cfg.get("ngf", resume_key_default("ngf")),
+                            upsample=cfg.get("g_upsample", resume_key_default("g_upsample")))
         G.load_state_dict(weights)
     except (KeyError, ValueError, TypeError, IndexError, AttributeError) as e:
         raise checkpoint.CheckpointError(f"{path} does not hold a usable generator: {e}") from None

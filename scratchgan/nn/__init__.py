@@ -15,10 +15,10 @@ from scratchgan.nn.module import IncompatibleKeys, Module
 from scratchgan.nn.normalization import (BatchNorm, BatchNorm1d, BatchNorm2d, MinibatchStd,
                                          estimate_batch_norm_statistics)
 from scratchgan.nn.parameter import Parameter
-from scratchgan.nn.shape import Flatten, Unflatten
+from scratchgan.nn.shape import Flatten, Unflatten, Upsample
 from scratchgan.nn.spectral_norm import spectral_norm
 
 __all__ = ["Module", "Parameter", "IncompatibleKeys", "Linear", "Maxout", "Embedding", "Conv2d",
            "ConvTranspose2d", "BatchNorm", "BatchNorm1d", "BatchNorm2d", "MinibatchStd", "LeakyReLU", "ReLU",
-           "Tanh", "Sigmoid", "Dropout", "Sequential", "Flatten", "Unflatten", "spectral_norm", "init",
+           "Tanh", "Sigmoid", "Dropout", "Sequential", "Flatten", "Unflatten", "Upsample", "spectral_norm", "init",
            "estimate_batch_norm_statistics"]

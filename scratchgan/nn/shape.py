@@ -1,4 +1,4 @@
-"""Shape layers: Flatten and Unflatten (between conv features and dense layers)."""
+"""Shape layers: Flatten and Unflatten (between conv features and dense layers), Upsample."""
 from __future__ import annotations
 
 import math
@@ -45,3 +45,22 @@ class Unflatten(Module):
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}, shape={self.shape}"
+
+
+class Upsample(Module):
+    """Nearest-neighbour upsampling by an integer ``scale`` (``F.upsample_nearest``):
+    (N, C, H, W) -> (N, C, scale H, scale W). Followed by a convolution it is the
+    "resize-convolution" of Odena et al. 2016, an upsampling without the checkerboard
+    pattern a strided transposed convolution can leave."""
+
+    def __init__(self, scale: int = 2) -> None:
+        super().__init__()
+        if isinstance(scale, bool) or not isinstance(scale, int) or scale < 1:
+            raise ValueError(f"Upsample: scale must be a positive integer, got {scale!r}")
+        self.scale = scale
+
+    def forward(self, x: Any) -> Tensor:
+        return F.upsample_nearest(x, self.scale)
+
+    def extra_repr(self) -> str:
+        return f"scale={self.scale}"

@@ -1,5 +1,5 @@
 """Curves of a training run against the step: losses, D outputs, gradient norms, update
-sizes, D's input gradients.
+sizes, D's input gradients, and the run's scores (IS, FD, precision, ...).
 
 A run logs one dict per logged step (``{"step": 100, "loss_d": 1.2, ...}``); a
 key may be missing from some records (a value logged less often), and missing,
@@ -64,8 +64,26 @@ def _legend_or_note(axes: Axes, message: str, fontsize: int = 8, ncol: int = 1) 
                   color="gray")
 
 
-def plot_training_curves(records: Records, path: str | Path) -> Path:
-    """Write the losses (left) and mean D(x), D(G(z)) (right) against the step.
+#: the panels of a run's scores (``scratchgan.gan.evaluate``'s keys): title, (key, label)s
+SCORE_PANELS = (
+    ("IS (higher is better)", (("is_mean", "IS"),)),
+    ("FD (lower is better)", (("fd", "FD"),)),
+    ("precision and recall", (("precision", "precision"), ("recall", "recall"))),
+    ("class shares", (("min_class_share", "rarest class"), ("max_class_share", "commonest"))),
+    ("label accuracy", (("label_accuracy", "samples read as their label"),)),
+    ("modes captured", (("modes_captured", "modes"),)),
+    ("high-quality samples", (("high_quality_fraction", "share within 3 std"),)),
+    ("L1 to the targets", (("l1", "L1"),)),
+    ("PSNR (dB)", (("psnr", "PSNR"),)),
+    ("classifier accuracy", (("accuracy", "translations"), ("ceiling", "targets"))),
+)
+
+
+def plot_training_curves(records: Records, path: str | Path, scores: Records = ()) -> Path:
+    """Write the losses (left) and mean D(x), D(G(z)) (right) against the step, and
+    under them, when ``scores`` holds evaluations (eval.jsonl's records, scores.json's),
+    one panel per score they hold (``SCORE_PANELS``: IS, FD, precision and recall,
+    class shares, ...) against the step.
 
     Keys: "loss_d", "loss_g" and any other "loss*" key (say "loss_gp") on the
     left; "d_real" (D on real data) and "d_fake" (D on generated data) on the
@@ -74,8 +92,24 @@ def plot_training_curves(records: Records, path: str | Path) -> Path:
     loss_keys = ["loss_d", "loss_g"] + sorted({key for record in records for key in record
                                                if key.startswith("loss") and key not in
                                                ("loss_d", "loss_g")})
-    figure = Figure(figsize=(11, 4))
-    losses, outputs = figure.subplots(1, 2)
+    scores = sorted(scores, key=lambda record: record.get("step", 0))
+    panels = [(title, keys) for title, keys in SCORE_PANELS
+              if any(len(_series(scores, key)[0]) for key, _ in keys)]
+    rows = 1 + -(-len(panels) // 2)
+    figure = Figure(figsize=(11, 4 * rows))
+    grid = figure.subplots(rows, 2, squeeze=False)
+    losses, outputs = grid[0]
+    for axes, (title, keys) in zip(grid[1:].flat, panels):
+        for key, label in keys:
+            steps, values = _series(scores, key)
+            if len(values):
+                axes.plot(steps, values, marker="o", label=label)
+        axes.set_title(title)
+        axes.set_xlabel("step")
+        axes.grid(alpha=0.3)
+        axes.legend(fontsize=8)
+    for axes in list(grid[1:].flat)[len(panels):]:
+        axes.set_axis_off()
     for key in loss_keys:
         _plot_curve(losses, *_series(records, key), key)
     for key, label in (("d_real", "D(x), real"), ("d_fake", "D(G(z)), generated")):

@@ -189,6 +189,30 @@ class TestFlatten(OpTest):
         return np.array(list(x.ravel())).reshape(x.shape[:start_dim] + (-1,))
 
 
+class TestUpsampleNearest(OpTest):
+    case = CASES["upsample_nearest"]
+
+    def expected(self, x, scale):
+        n, c, h, w = x.shape
+        return copy_by_index(x, (n, c, h * scale, w * scale),
+                             lambda i: (i[0], i[1], i[2] // scale, i[3] // scale))
+
+
+def test_upsample_nearest_gradient_sums_each_block():
+    x = sg.Tensor(np.zeros((1, 1, 2, 2)), requires_grad=True)
+    gy = np.arange(16.0).reshape(1, 1, 4, 4)
+    F.upsample_nearest(x, 2).backward(sg.Tensor(gy))
+    np.testing.assert_array_equal(x.grad.numpy()[0, 0], [[0 + 1 + 4 + 5, 2 + 3 + 6 + 7],
+                                                         [8 + 9 + 12 + 13, 10 + 11 + 14 + 15]])
+
+
+def test_upsample_nearest_names_bad_input():
+    with pytest.raises(ValueError, match=r"needs images \(N, C, H, W\), got shape \(2, 3\)"):
+        F.upsample_nearest(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="scale must be a positive integer, got 1.5"):
+        F.upsample_nearest(np.zeros((1, 1, 2, 2)), 1.5)
+
+
 def test_shape_errors_name_the_shapes():
     x = sg.Tensor(np.zeros((2, 3)))
     with pytest.raises(ValueError, match=r"\(2, 3\).*as \(4, 2\)"):

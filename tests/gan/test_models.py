@@ -35,6 +35,20 @@ def test_dcgan32_rgb_and_critic_without_batchnorm():
     assert not any("BatchNorm" in type(m).__name__ for m in D.modules())
 
 
+@pytest.mark.parametrize("size", [28, 32])
+def test_resize_convolution_generator_upsamples_without_transposed_convs(size):
+    from scratchgan import nn
+    G, D = build_models("dcgan", (1, size, size), ngf=8, ndf=8, upsample="resize",
+                        batchnorm_in_d=False)
+    kinds = [type(m) for m in G.modules()]
+    assert nn.ConvTranspose2d not in kinds and kinds.count(nn.Upsample) == (2 if size == 28 else 3)
+    x = G(np.random.default_rng(0).standard_normal((2, 100)).astype(np.float32))
+    assert x.shape == (2, 1, size, size)
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in D.modules())
+    with pytest.raises(ValueError, match="upsampling must be one of transposed, resize"):
+        DCGANGenerator(upsample="bilinear")
+
+
 @pytest.mark.parametrize("g_cond", ["embedding", "onehot"])
 @pytest.mark.parametrize("d_cond", ["projection", "concat"])
 def test_conditional_dcgan(g_cond, d_cond):
@@ -72,3 +86,23 @@ def test_bad_shapes_are_named():
         build_models("dcgan", (2,))
     with pytest.raises(ValueError, match="unknown model 'vae'"):
         build_models("vae", (2,))
+
+
+def test_a_checkpoint_rebuilds_a_resize_generator_and_resumes_only_with_its_architecture(tmp_path):
+    from scratchgan.gan import checkpoint
+    from scratchgan.gan.build import build_trainer
+    from scratchgan.gan.config import make_config
+    from scratchgan.gan.sample import load_generator
+    c = make_config(dataset="digits", ngf=8, ndf=8, steps=1, batch_size=4, progress=False,
+                    g_upsample="resize", d_batchnorm=False, out=str(tmp_path))
+    t = build_trainer(c)
+    t.train_step()
+    path = t.save_checkpoint()
+    G, _ = load_generator(path)
+    z = np.random.default_rng(1).standard_normal((3, 100)).astype(np.float32)
+    np.testing.assert_allclose(G(z).data, t.generate(z, None), rtol=1e-6, atol=1e-6)
+    state = checkpoint.load(path)
+    other = build_trainer(make_config(dataset="digits", ngf=8, ndf=8, steps=2, batch_size=4,
+                                      progress=False, out=str(tmp_path / "b")))
+    with pytest.raises(checkpoint.CheckpointError, match="d_batchnorm: False there, True here"):
+        other.load_state_dict(state)

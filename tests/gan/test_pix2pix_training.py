@@ -21,7 +21,7 @@ def p2p_config(tmp_path, **kw):
     base = dict(task="pix2pix", dataset="edges2digits", ngf=4, ndf=4, batch_size=4, steps=4,
                 log_every=1, sample_every=1000, checkpoint_every=2, ema=0.0, seed=5,
                 lr_g=2e-4, lr_d=2e-4, lr_decay="none",   # pix2pix's recipe
-                out=str(tmp_path / "run"), progress=False)
+                out=str(tmp_path / "run"), progress=False, score_n=0)
     base.update(kw)
     return TrainConfig(**base)
 

@@ -51,10 +51,14 @@ def test_resume_drops_evaluations_after_the_resumed_step(tmp_path):
 
 
 def test_an_image_run_logs_image_metrics(tmp_path):
-    Run(config(tmp_path, dataset="digits", steps=2, eval_every=2, eval_n=50, batch_size=8)).run()
+    Run(config(tmp_path, dataset="digits", steps=2, eval_every=2, eval_n=50, batch_size=8,
+               score_n=30)).run()
     (record,) = read(tmp_path / "run" / "eval.jsonl")
     for key in ("fd", "is_mean", "kid_mean", "precision", "recall", "classes_covered"):
         assert np.isfinite(record[key]), key
+    scores = json.loads((tmp_path / "run" / "scores.json").read_text())
+    assert scores["step"] == 2 and scores["n"] == 30 and scores["reference_size"] == 10000
+    assert "label_accuracy" not in scores        # unconditional
 
 
 def test_eval_every_on_a_dataset_without_metrics_fails_before_training(tmp_path):

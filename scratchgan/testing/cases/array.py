@@ -102,6 +102,11 @@ def _make_flatten(draw, rng):
     return (rng.standard_normal(s),), {"start_dim": draw(0, len(s) - 1)}
 
 
+def _make_upsample_nearest(draw, rng):
+    images = (draw(1, 2), draw(1, 3), draw(1, 4), draw(1, 4))
+    return (rng.standard_normal(images),), {"scale": draw(1, 3)}
+
+
 register(OpCase("reshape", (F.Reshape,), _make_reshape, F.reshape))
 register(OpCase("transpose", (F.Transpose,), _make_transpose, F.transpose))
 register(OpCase("broadcast_to", (F.BroadcastTo,), _make_broadcast_to, F.broadcast_to))
@@ -116,3 +121,5 @@ register(OpCase("getitem_grad", (F.GetItemGrad,), _make_getitem_grad,
                 lambda gy, index, shape: F.GetItemGrad(index, shape)(gy)))
 register(OpCase("concat", (F.Concat,), _make_concat, lambda *xs, axis: F.concat(xs, axis)))
 register(OpCase("flatten", (F.Reshape,), _make_flatten, F.flatten))
+register(OpCase("upsample_nearest", (F.Reshape, F.BroadcastTo), _make_upsample_nearest,
+                F.upsample_nearest))
