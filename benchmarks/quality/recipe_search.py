@@ -8,8 +8,9 @@ Trains ``scratchgan train``'s defaults updated by the JSON overrides (one thread
 ``threads`` is given, ``steps`` = the last STEP unless given: it sets the learning-rate
 schedule) without a run folder, and at each STEP scores 5000 samples (noise seed 1) of
 the EMA generator and of G against 5000 test images of the dataset (FD, IS, class shares,
-precision, recall). This is how the main job's recipe was chosen (QUALITY.md, "The main
-job"); the final rows use ``scratchgan eval``'s 10000 samples.
+precision, recall; the label accuracy of a conditional recipe). This is how the main
+job's recipe was chosen (QUALITY.md, "The main job"); the final rows use
+``scratchgan eval``'s 10000 samples.
 """
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from scratchgan.gan.evaluate import evaluate_generator, image_reference
 
 N = 5000
 KEYS = ("fd", "is_mean", "min_class_share", "max_class_share", "precision", "recall")
+CONDITIONAL = ("label_accuracy",)     # conditional recipes: samples read as their label
 
 
 def raw_generator(trainer: Any) -> Callable[[np.ndarray, Any], np.ndarray]:
@@ -68,9 +70,10 @@ def main(argv: list[str] | None = None) -> int:
             for who, generate in (("ema", trainer.generate), ("G", raw_generator(trainer))):
                 if who == "G" and trainer.ema is None:
                     continue
-                scores = evaluate_generator(generate, c.dataset, N, trainer.task.nz, seed=1,
+                scores = evaluate_generator(generate, c.dataset, N, trainer.task.nz,
+                                            trainer.task.num_classes, seed=1,
                                             reference=reference)
-                row.update({f"{who}_{k}": scores[k] for k in KEYS})
+                row.update({f"{who}_{k}": scores[k] for k in KEYS + CONDITIONAL if k in scores})
             rows.append(row)
             print(args.name, json.dumps(row), flush=True)
     if args.json:

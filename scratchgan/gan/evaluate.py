@@ -42,6 +42,7 @@ from scratchgan.gan.metrics import (class_coverage, frechet_distance, inception_
 from scratchgan.gan.metrics.classifier import (CLASSIFIER_FOR_DATASET, DigitClassifier,
                                                classifier_for_dataset, features_and_probs,
                                                load_classifier, shipped_classifiers)
+from scratchgan.gan.metrics.precision_recall import knn_radii
 from scratchgan.gan.sample import load_generator
 from scratchgan.io import atomic_write
 
@@ -54,15 +55,25 @@ MIN_SAMPLES = 10
 Generate = Callable[[np.ndarray, "np.ndarray | None"], np.ndarray]
 
 
+#: precision and recall's k-th nearest neighbours (Kynkäänniemi et al. 2019)
+PR_NEIGHBOURS = 3
+
+
 @dataclass
 class ImageReference:
-    """What scoring images of ``dataset`` needs once: the classifier and the features of
-    the test split. Build it with :func:`image_reference` and pass it to every
-    :func:`evaluate_generator` call of a run."""
+    """What scoring images of ``dataset`` needs once: the classifier, the features of the
+    test split and their k-NN radii (precision's balls). Build it with
+    :func:`image_reference` and pass it to every :func:`evaluate_generator` call of a
+    run."""
     dataset: str
     classifier_name: str
     classifier: DigitClassifier
     feats: np.ndarray
+    radii: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.radii is None:
+            self.radii = knn_radii(self.feats, PR_NEIGHBOURS)
 
 
 def image_reference(dataset: str, data_dir: str | None = None, batch_size: int = 200,
@@ -101,7 +112,8 @@ def image_metrics(images: np.ndarray, reference: ImageReference, seed: int = 0,
     feats, probs = features_and_probs(reference.classifier, images, batch_size)
     inception = inception_score(probs, splits=10)
     kid = kernel_inception_distance(reference.feats, feats, subsets=100, seed=seed)
-    precision, recall = precision_recall(reference.feats, feats, k=3)
+    precision, recall = precision_recall(reference.feats, feats, k=PR_NEIGHBOURS,
+                                         real_radii=reference.radii)
     coverage = class_coverage(probs, probs.shape[1])
     conditional = {} if labels is None else label_accuracy(probs, labels)
     return {**conditional, "classifier": reference.classifier_name,

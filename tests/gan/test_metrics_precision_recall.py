@@ -5,6 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from scratchgan.gan.metrics import precision_recall
+from scratchgan.gan.metrics.precision_recall import knn_radii
 
 
 def brute_force(real, fake, k):
@@ -54,3 +55,12 @@ def test_bad_inputs_are_named():
         precision_recall(a, a, k=4)
     with pytest.raises(ValueError, match="same number of features"):
         precision_recall(a, np.zeros((4, 3)))
+
+
+def test_known_real_radii_give_the_same_scores_and_a_wrong_shape_is_named():
+    rng = np.random.default_rng(4)
+    real, fake = rng.standard_normal((60, 5)), rng.standard_normal((40, 5)) + 0.5
+    radii = knn_radii(real, 3)
+    assert precision_recall(real, fake, real_radii=radii) == precision_recall(real, fake)
+    with pytest.raises(ValueError, match=r"real_radii must have shape \(60,\)"):
+        precision_recall(real, fake, real_radii=radii[:10])

@@ -61,10 +61,12 @@ def fraction_inside(queries: np.ndarray, support: np.ndarray, support_radii: np.
 
 
 def precision_recall(real_feats: np.ndarray, fake_feats: np.ndarray, k: int = 3,
-                     batch_size: int = 500) -> PrecisionRecall:
+                     batch_size: int = 500,
+                     real_radii: np.ndarray | None = None) -> PrecisionRecall:
     """Improved precision and recall of ``fake_feats`` (n_f, d) against ``real_feats``
     (n_r, d), with k-th nearest neighbour balls (the paper uses k = 3); both sets need
-    more than k samples."""
+    more than k samples. ``real_radii``: ``knn_radii(real_feats, k)`` when already known
+    (a run scoring itself repeatedly against one test set computes it once)."""
     real = as_sample_matrix(real_feats, "real_feats")
     fake = as_sample_matrix(fake_feats, "fake_feats")
     check_same_width(real, fake, "real_feats and fake_feats")
@@ -73,6 +75,11 @@ def precision_recall(real_feats: np.ndarray, fake_feats: np.ndarray, k: int = 3,
                          f"either set's samples), got {k}")
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
-    precision = fraction_inside(fake, real, knn_radii(real, k, batch_size), batch_size)
+    if real_radii is None:
+        real_radii = knn_radii(real, k, batch_size)
+    elif np.shape(real_radii) != (len(real),):
+        raise ValueError(f"real_radii must have shape ({len(real)},), one radius per real "
+                         f"sample, got {np.shape(real_radii)}")
+    precision = fraction_inside(fake, real, real_radii, batch_size)
     recall = fraction_inside(real, fake, knn_radii(fake, k, batch_size), batch_size)
     return PrecisionRecall(precision, recall)
