@@ -50,14 +50,20 @@ def knn_radii(feats: np.ndarray, k: int, batch_size: int = 500) -> np.ndarray:
     return radii
 
 
-def fraction_inside(queries: np.ndarray, support: np.ndarray, support_radii: np.ndarray,
-                    batch_size: int = 500) -> float:
-    """The fraction of ``queries`` (n, d) lying in some ball of the support (m, d): within
-    squared distance ``support_radii[j]`` of support row j for at least one j."""
+def inside_manifold(queries: np.ndarray, support: np.ndarray, support_radii: np.ndarray,
+                    batch_size: int = 500) -> np.ndarray:
+    """Whether each of ``queries`` (n, d) lies in some ball of the support (m, d): within
+    squared distance ``support_radii[j]`` of support row j for at least one j (bool, (n,))."""
     inside = np.zeros(len(queries), dtype=bool)
     for rows, d in _squared_distance_blocks(queries, support, batch_size):
         inside[rows] = np.any(d <= support_radii[None, :], axis=1)
-    return float(inside.mean())
+    return inside
+
+
+def fraction_inside(queries: np.ndarray, support: np.ndarray, support_radii: np.ndarray,
+                    batch_size: int = 500) -> float:
+    """The fraction of ``queries`` lying in some ball of the support (``inside_manifold``)."""
+    return float(inside_manifold(queries, support, support_radii, batch_size).mean())
 
 
 def precision_recall(real_feats: np.ndarray, fake_feats: np.ndarray, k: int = 3,
