@@ -48,7 +48,7 @@ class TrainConfig:
     d_conditioning: str = field(default="projection", metadata=_opt(
         "how D takes the label", ("projection", "concat")))
     spectral_norm: bool = field(default=False, metadata=_opt("spectral norm on D's weights"))
-    steps: int = field(default=2800, metadata=_opt("generator updates to run", minimum=1))
+    steps: int = field(default=2200, metadata=_opt("generator updates to run", minimum=1))
     batch_size: int = field(default=64, metadata=_opt("samples per batch", minimum=1))
     nz: int = field(default=0, metadata=_opt("noise size; 0 = model default (100 dcgan, 2 mlp)",
                                             minimum=0, maximum=4096))
@@ -81,8 +81,8 @@ class TrainConfig:
     minibatch_std: bool = field(default=False, metadata=_opt(
         "D sees the standard deviation of the batch it scores as one more feature of its "
         "last hidden layer (Karras et al. 2018); not with a gradient penalty"))
-    lr_g: float = field(default=1e-3, metadata=_opt("generator learning rate", minimum=0))
-    lr_d: float = field(default=1e-3, metadata=_opt("discriminator learning rate (TTUR: differ)",
+    lr_g: float = field(default=2e-3, metadata=_opt("generator learning rate", minimum=0))
+    lr_d: float = field(default=2e-3, metadata=_opt("discriminator learning rate (TTUR: differ)",
                                                    minimum=0))
     lr_decay: str = field(default="linear", metadata=_opt(
         "learning-rate schedule: none, or linear (full rate for the first half of the steps, "
