@@ -48,7 +48,7 @@ class TrainConfig:
     d_conditioning: str = field(default="projection", metadata=_opt(
         "how D takes the label", ("projection", "concat")))
     spectral_norm: bool = field(default=False, metadata=_opt("spectral norm on D's weights"))
-    steps: int = field(default=2200, metadata=_opt("generator updates to run", minimum=1))
+    steps: int = field(default=1900, metadata=_opt("generator updates to run", minimum=1))
     batch_size: int = field(default=64, metadata=_opt("samples per batch", minimum=1))
     nz: int = field(default=0, metadata=_opt("noise size; 0 = model default (100 dcgan, 2 mlp)",
                                             minimum=0, maximum=4096))
@@ -109,10 +109,10 @@ class TrainConfig:
         "steps between quality evaluations written to eval.jsonl (0 = off; image datasets "
         "need a classifier, see scratchgan eval)", minimum=0))
     eval_n: int = field(default=2000, metadata=_opt("samples per evaluation", minimum=10))
-    score_n: int = field(default=10000, metadata=_opt(
-        "samples the run scores when it ends, written to scores.json and printed (image "
-        "datasets whose classifier ships, the 2-D mixtures; pix2pix: held-out pairs, at "
-        "most this many); 0 = off", minimum=0))
+    score_n: int = field(default=5000, metadata=_opt(
+        "samples the run scores when it ends against as many test images, written to "
+        "scores.json and printed (image datasets whose classifier ships, the 2-D mixtures; "
+        "pix2pix: held-out pairs, at most this many); 0 = off", minimum=0, maximum=10000))
     kernels: str = field(default="default", metadata=_opt(
         "CPU kernel backend: numba, numpy (the reference), or default"))
     threads: int = field(default=0, metadata=_opt(

@@ -13,7 +13,8 @@
     <out>/final_grid.png       the last grid (10x10; rows are classes for a conditional run)
     <out>/scores.json          with ``score_n`` > 0 (the default): the final scores of the
                                sampling generator (the metrics of eval.jsonl on ``score_n``
-                               samples, with the seconds they took), also printed
+                               samples against as many test images, with the seconds they
+                               took), also printed
     <out>/curves.png           losses and D(x) / D(G(z)) over the steps, and the scores of
                                eval.jsonl and scores.json over the steps where the run has them
     <out>/grad_norms.png       per-layer gradient norms and update ratios of G and D, and
@@ -201,17 +202,16 @@ class Run:
         return result
 
     def score(self) -> dict[str, Any]:
-        """Score the sampling generator now on ``score_n`` samples (seed 0) against the
-        whole test split (pix2pix: on up to ``score_n`` held-out pairs), write the result
-        with its step and the seconds it took to scores.json, and return it."""
+        """Score the sampling generator now on ``score_n`` samples (seed 0) against as many
+        test images (drawn with seed 0; pix2pix: on up to ``score_n`` held-out pairs), write
+        the result with its step and the seconds it took to scores.json, and return it."""
         t, c = self.trainer, self.trainer.config
         start = time.perf_counter()
         if c.task == "pix2pix":
             result = evaluate_translator(t.generate, translation_reference(c, c.score_n))
         else:
-            reference = self._reference if isinstance(self._reference, ImageReference) else None
-            if reference is None and c.dataset not in MIXTURES:
-                reference = image_reference(c.dataset, c.data_dir or None)
+            reference = (None if c.dataset in MIXTURES else
+                         image_reference(c.dataset, c.data_dir or None, n=c.score_n))
             result = evaluate_generator(t.generate, c.dataset, c.score_n, t.task.nz,
                                         t.task.num_classes, reference=reference)
         self.scores = {"step": t.step, **result,

@@ -57,7 +57,7 @@ def test_an_image_run_logs_image_metrics(tmp_path):
     for key in ("fd", "is_mean", "kid_mean", "precision", "recall", "classes_covered"):
         assert np.isfinite(record[key]), key
     scores = json.loads((tmp_path / "run" / "scores.json").read_text())
-    assert scores["step"] == 2 and scores["n"] == 30 and scores["reference_size"] == 10000
+    assert scores["step"] == 2 and scores["n"] == 30 and scores["reference_size"] == 30
     assert "label_accuracy" not in scores        # unconditional
 
 
