@@ -48,7 +48,7 @@ class TrainConfig:
     d_conditioning: str = field(default="projection", metadata=_opt(
         "how D takes the label", ("projection", "concat")))
     spectral_norm: bool = field(default=False, metadata=_opt("spectral norm on D's weights"))
-    steps: int = field(default=1900, metadata=_opt("generator updates to run", minimum=1))
+    steps: int = field(default=1700, metadata=_opt("generator updates to run", minimum=1))
     batch_size: int = field(default=64, metadata=_opt("samples per batch", minimum=1))
     nz: int = field(default=0, metadata=_opt("noise size; 0 = model default (100 dcgan, 2 mlp)",
                                             minimum=0, maximum=4096))

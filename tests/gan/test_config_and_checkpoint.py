@@ -11,7 +11,7 @@ def test_defaults_are_the_main_jobs_recipe():
     c = TrainConfig()
     assert (c.dataset, c.loss, c.batch_size, c.lr_g, c.lr_d, c.beta1, c.lr_decay) == \
         ("digits", "nonsaturating", 64, 2e-3, 2e-3, 0.5, "linear")
-    assert (c.ngf, c.ndf, c.steps, c.ema, c.pack, c.conditional) == (32, 32, 1900, 0.999, 1,
+    assert (c.ngf, c.ndf, c.steps, c.ema, c.pack, c.conditional) == (32, 32, 1700, 0.999, 1,
                                                                    False)
 
 
@@ -19,7 +19,7 @@ def test_toml_then_overrides(tmp_path):
     f = tmp_path / "run.toml"
     f.write_text('loss = "hinge"\nbatch_size = 32\nlr_d = 4e-4\n')
     c = make_config(f, batch_size=16, steps=None)
-    assert (c.loss, c.batch_size, c.lr_d, c.steps) == ("hinge", 16, 4e-4, 1900)
+    assert (c.loss, c.batch_size, c.lr_d, c.steps) == ("hinge", 16, 4e-4, 1700)
 
 
 def test_toml_round_trip(tmp_path):
