@@ -42,6 +42,9 @@ def test_conditional_digits_sample_by_label(tmp_path, capsys):
     assert main(["sample", "--checkpoint", str(ckpt), "--interpolate", "--n", "20",
                  "--out", str(png)]) == 0
     assert png.read_bytes()[:8] == PNG
+    # one label for every row of a 3-row interpolation (it was cut to the first row's 10)
+    assert main(["sample", "--checkpoint", str(ckpt), "--interpolate", "--labels", "4",
+                 "--n", "30", "--out", str(png)]) == 0
 
 
 def test_errors_are_named_and_exit_nonzero(tmp_path, capsys):

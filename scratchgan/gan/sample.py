@@ -80,7 +80,8 @@ def sample(path: str | Path, n: int = 100, labels: str | None = None, interpolat
     if num_classes:
         chosen = parse_labels(labels or f"0-{num_classes - 1}", num_classes)
         per_row = np.repeat(chosen, -(-len(z) // len(chosen)))[:len(z)]
-        y = per_row if not interpolate else np.repeat(chosen, nrow)[:len(z)]
+        # an interpolation's rows take the chosen labels in turn, one label a row
+        y = per_row if not interpolate else np.repeat(np.resize(chosen, len(z) // nrow), nrow)
     elif labels:
         raise ValueError("--labels needs a conditional model; this checkpoint is unconditional")
     with no_grad():
