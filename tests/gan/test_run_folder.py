@@ -147,15 +147,15 @@ def test_resume_takes_new_rates_and_records_the_change(tmp_path, capsys):
     assert run.trainer.step == 2
     group = run.trainer.opt_g.param_groups[0]
     assert group["lr"] == 5e-4 and tuple(group["betas"]) == (0.0, 0.999)
-    assert run.trainer.opt_d.param_groups[0]["lr"] == 1e-3    # the default, as before
+    assert run.trainer.opt_d.param_groups[0]["lr"] == 2e-3    # the default, as before
     assert run.trainer.ema.decay == 0.99
     run.run()
     changes = read_jsonl(out / "changes.jsonl")[0]
     assert {(c["step"], c["key"], c["from"], c["to"]) for c in changes} == {
-        (2, "lr_g", 1e-3, 5e-4), (2, "beta1", 0.5, 0.0), (2, "ema", 0.999, 0.99),
+        (2, "lr_g", 2e-3, 5e-4), (2, "beta1", 0.5, 0.0), (2, "ema", 0.999, 0.99),
         (2, "steps", 2, 4)}
     assert train(out, "--resume", "--lr-d", "5e-5", steps=6) == 0
-    assert "lr_d: 0.001 -> 5e-05 from step 4" in capsys.readouterr().out
+    assert "lr_d: 0.002 -> 5e-05 from step 4" in capsys.readouterr().out
     later = [(c["step"], c["key"]) for c in read_jsonl(out / "changes.jsonl")[0] if c["step"] == 4]
     assert (4, "lr_d") in later and (4, "steps") in later
 
