@@ -286,17 +286,18 @@ class Run:
                     raise RunInterrupted(
                         f"interrupted at step {t.step}: its checkpoint is "
                         f"{t.checkpoints.latest()}; continue with --resume")
+            bar.close()
+            self.save_samples(self.folder / "final_grid.png",
+                              f"{c.dataset}, {c.loss}, step {t.step}")
+            if self._scored:
+                self.score()
         except TrainingDiverged as e:
             if c.detect_anomaly:   # the steps since the last good checkpoint, op by op
                 e.anomaly = replay.explain_divergence(t, e, start)
             raise
         finally:
             bar.close()
-            self.write_plots()
-        self.save_samples(self.folder / "final_grid.png", f"{c.dataset}, {c.loss}, step {t.step}")
-        if self._scored:
-            self.score()
-            self.write_plots()
+            self.write_plots()     # with the final scores when the run got that far
         return t
 
     def write_plots(self) -> None:

@@ -122,8 +122,10 @@ def test_scratchgan_train_on_two_ranks(tmp_path):
     prints once; a global batch the ranks do not divide stops with a clear error."""
     out = tmp_path / "run"
     result = ok(run(["-m", "scratchgan", "train", "--dataset", "digits", "--steps", "2",
-                     "--batch-size", "8", "--out", out, "--no-progress"], timeout=180))
+                     "--batch-size", "8", "--out", out, "--no-progress", "--score-n", "50"],
+                    timeout=180))
     assert result.stdout.count("done: 2 steps") == 1, result.stdout
+    assert result.stdout.count("scores at step 2, 50 samples") == 1, result.stdout   # rank 0's
     assert (out / "checkpoints" / "ckpt-0000002.npz").exists()
     assert (out / "metrics.jsonl").read_text().count("\n") >= 1
     bad = run(["-m", "scratchgan", "train", "--dataset", "digits", "--steps", "2",
@@ -141,7 +143,8 @@ def test_scratchgan_train_resume_on_two_ranks_is_exact(tmp_path):
     def train(out, steps, *extra):
         return ok(run(["-m", "scratchgan", "train", "--dataset", "digits", "--steps", steps,
                        "--batch-size", "8", "--out", out, "--no-progress", "--log-every", "1",
-                       "--checkpoint-every", "2", "--threads", "1", *extra], timeout=180))
+                       "--checkpoint-every", "2", "--threads", "1", "--score-n", "0", *extra],
+                      timeout=180))
 
     def losses(out):
         return [(r["step"], r["loss_d"], r["loss_g"], r["d_real"]) for r in map(

@@ -190,7 +190,8 @@ def test_threads_apply_in_the_scope_and_a_resume_with_another_count_is_exact(tmp
 
     def config(out, steps, threads):
         return TrainConfig(batch_size=16, ema=0.0, steps=steps, threads=threads, log_every=1,
-                           sample_every=1000, checkpoint_every=2, out=str(out), progress=False)
+                           sample_every=1000, checkpoint_every=2, out=str(out), progress=False,
+                           score_n=0)
     workers = parallel.get_workers()
     Run(config(tmp_path / "a", 4, 1)).run()
     Run(config(tmp_path / "b", 2, 2)).run()
