@@ -196,8 +196,9 @@ class ConfigError(ValueError):
 
 #: config keys that must agree between a checkpoint and the run resuming it
 RESUME_KEYS = ("task", "dataset", "model", "loss", "conditional", "g_conditioning",
-               "d_conditioning", "spectral_norm", "d_batchnorm", "g_upsample", "nz", "direction", "ngf", "ndf", "pack",
-               "maxout", "minibatch_std", "optimizer", "seed", "batch_size")
+               "d_conditioning", "spectral_norm", "d_batchnorm", "g_upsample", "nz",
+               "direction", "ngf", "ndf", "pack", "maxout", "minibatch_std", "optimizer",
+               "seed", "batch_size")
 #: keeping an EMA of G or not must agree too; its decay, like every key not listed, may
 #: change on a resume, takes effect and is recorded (``changes.jsonl``)
 

@@ -286,7 +286,6 @@ class Run:
                     raise RunInterrupted(
                         f"interrupted at step {t.step}: its checkpoint is "
                         f"{t.checkpoints.latest()}; continue with --resume")
-            bar.close()
             self.save_samples(self.folder / "final_grid.png",
                               f"{c.dataset}, {c.loss}, step {t.step}")
             if self._scored:

@@ -20,5 +20,6 @@ from scratchgan.nn.spectral_norm import spectral_norm
 
 __all__ = ["Module", "Parameter", "IncompatibleKeys", "Linear", "Maxout", "Embedding", "Conv2d",
            "ConvTranspose2d", "BatchNorm", "BatchNorm1d", "BatchNorm2d", "MinibatchStd", "LeakyReLU", "ReLU",
-           "Tanh", "Sigmoid", "Dropout", "Sequential", "Flatten", "Unflatten", "Upsample", "spectral_norm", "init",
+           "Tanh", "Sigmoid", "Dropout", "Sequential", "Flatten", "Unflatten", "Upsample",
+           "spectral_norm", "init",
            "estimate_batch_norm_statistics"]

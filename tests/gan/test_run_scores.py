@@ -32,7 +32,8 @@ def test_a_run_writes_its_final_scores_and_shows_them_in_the_curves(tmp_path):
     assert scores == run.scores
     assert scores["step"] == 4 and scores["n"] == 300 and scores["kind"] == "points"
     assert 0 <= scores["modes_captured"] <= 8 and scores["seconds"] >= 0
-    evals = [json.loads(line) for line in (tmp_path / "run" / "eval.jsonl").read_text().splitlines()]
+    lines = (tmp_path / "run" / "eval.jsonl").read_text().splitlines()
+    evals = [json.loads(line) for line in lines]
     assert [e["step"] for e in evals] == [2, 4] and evals[-1]["n"] == 100   # eval_n, not score_n
     # the curves gain a row of score panels (modes, high-quality share) under the losses
     bare = plot_training_curves(run.records, tmp_path / "bare.png")
