@@ -5,8 +5,9 @@ Both give ``(images, labels, num_classes)``: images float32 (N, C, H, W) in
 
 - ``.npz``: the images under the key ``images`` or ``x`` (or the archive's only
   array), optional labels under ``labels`` or ``y`` (integers 0..K-1, K at most
-  MAX_CLASSES; K is max + 1, or the archive's ``num_classes`` when it holds one). Images as :mod:`scratchgan.data.images` accepts them. Read
-  with ``allow_pickle=False``.
+  MAX_CLASSES; K is max + 1, or the archive's ``num_classes`` when it holds one; every
+  class 0..K-1 must have images). Images as :mod:`scratchgan.data.images` accepts them.
+  Nothing is unpickled: an array of Python objects is refused.
 - a folder: ``*.png`` files directly in it (no labels), or in one subfolder per
   class, ``DIR/<class>/*.png``: the classes are numbered in the order of their
   names (by value when every name is a number). Read with
@@ -16,6 +17,7 @@ Both give ``(images, labels, num_classes)``: images float32 (N, C, H, W) in
 from __future__ import annotations
 
 import zipfile
+import zlib
 from pathlib import Path
 
 import matplotlib.image
@@ -27,6 +29,8 @@ from scratchgan.data.images import to_nchw, to_signed_unit
 IMAGE_KEYS = ("images", "x")
 JPEG_SUFFIXES = (".jpg", ".jpeg")
 LABEL_KEYS = ("labels", "y")
+NPY_MAGIC = np.lib.format.MAGIC_PREFIX
+ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")    # a zip's first entry; an empty zip
 #: the most classes a labelled image set may have (a conditional model holds an embedding
 #: row per class: a label of 1e9 must not ask for one)
 MAX_CLASSES = 10_000
@@ -44,43 +48,82 @@ def load_npz_images(path: str | Path) -> ImageSet:
     label_key = next((key for key in LABEL_KEYS if key in arrays and key != image_key), None)
     if label_key is None:
         return images, None, 0
-    labels, num_classes = _checked_labels(arrays[label_key], len(images), f"{path} [{label_key!r}]")
-    if "num_classes" in arrays:
-        given = arrays["num_classes"]
-        if (given.shape != () or not np.issubdtype(given.dtype, np.integer)
-                or not 1 <= int(given) <= MAX_CLASSES):
+    label_source = f"{path} [{label_key!r}]"
+    labels, num_classes = _checked_labels(arrays[label_key], len(images), label_source)
+    given = "num_classes" in arrays
+    if given:
+        stored = arrays["num_classes"]
+        if (stored.shape != () or not np.issubdtype(stored.dtype, np.integer)
+                or not 1 <= int(stored) <= MAX_CLASSES):
             raise DataFileError(f"{path} ['num_classes']: must be one integer from 1 to "
-                                f"{MAX_CLASSES}, got {given!r}")
-        if num_classes > int(given):
-            raise DataFileError(f"{path} [{label_key!r}]: labels must lie in 0..{int(given) - 1} "
-                                f"(num_classes = {int(given)}), found {num_classes - 1}")
-        num_classes = int(given)
+                                f"{MAX_CLASSES}, got {stored!r}")
+        if num_classes > int(stored):
+            raise DataFileError(f"{label_source}: labels must lie in 0..{int(stored) - 1} "
+                                f"(num_classes = {int(stored)}), found {num_classes - 1}")
+        num_classes = int(stored)
+    _check_every_class_has_images(labels, num_classes, given, label_source)
     return images, labels, num_classes
 
 
 def _read_npz(path: Path) -> dict[str, np.ndarray]:
-    """Every array of the .npz file at ``path``, by key."""
+    """Every array of the .npz file at ``path``, by key; members that are not .npy arrays
+    are left out. Read without unpickling: an object array is refused, never loaded."""
+    if path.is_dir():
+        raise DataFileError(f"{path}: is a folder, not an .npz file (a zip of NumPy arrays)")
     if not path.is_file():
         raise DatasetNotFoundError(f"{path}: no such file")
+    with path.open("rb") as file:
+        start = file.read(len(NPY_MAGIC))
+    if start == NPY_MAGIC:
+        raise DataFileError(f"{path}: holds a single .npy array, not an .npz archive; save it "
+                            "with np.savez(path, images=...)")
+    if not start.startswith(ZIP_MAGICS):
+        raise DataFileError(f"{path}: is not an .npz file (a zip of NumPy arrays); save one "
+                            "with np.savez(path, images=...)")
     try:
-        loaded = np.load(path, allow_pickle=False)
-        if isinstance(loaded, np.lib.npyio.NpzFile):
-            with loaded:
-                return {key: loaded[key] for key in loaded.files}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
+        with zipfile.ZipFile(path) as archive:
+            arrays = {name[:-len(".npy")]: _read_member(path, archive, name)
+                      for name in archive.namelist() if name.endswith(".npy")}
+    except (OSError, EOFError, RuntimeError, zipfile.BadZipFile, zlib.error) as error:
         raise DataFileError(f"{path}: cannot be read as an .npz archive ({error})") from error
-    raise DataFileError(f"{path}: holds a single .npy array, not an .npz archive; save it "
-                        "with np.savez(path, images=...)")
+    if not arrays:
+        raise DataFileError(f"{path}: holds no arrays; expected 'images' (or 'x'), and "
+                            "optionally 'labels' (or 'y'), as np.savez(path, images=..., "
+                            "labels=...) writes them")
+    return arrays
+
+
+def _read_member(path: Path, archive: zipfile.ZipFile, name: str) -> np.ndarray:
+    """The array in the archive's member ``name`` (a .npy file), read without unpickling."""
+    source = f"{path} [{name[:-len('.npy')]!r}]"
+    with archive.open(name) as member:
+        try:
+            version = np.lib.format.read_magic(member)
+            read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                           else np.lib.format.read_array_header_2_0)
+            _, _, dtype = read_header(member)
+        except ValueError as error:      # numpy's text may suggest unpickling: not repeated
+            raise DataFileError(f"{source}: not a readable .npy array (bad or oversized "
+                                "header)") from error
+        if dtype.hasobject:
+            raise DataFileError(f"{source}: holds Python objects (dtype {dtype}), which are "
+                                "never unpickled; store numbers: images as uint8 or floats, "
+                                "labels as integers, all of one shape")
+        member.seek(0)
+        try:
+            return np.lib.format.read_array(member, allow_pickle=False)
+        except ValueError as error:
+            raise DataFileError(f"{source}: truncated or damaged ({error})") from error
 
 
 def _image_key(path: Path, arrays: dict[str, np.ndarray]) -> str:
     for key in IMAGE_KEYS:
         if key in arrays:
             return key
-    if len(arrays) == 1:
+    if len(arrays) == 1 and not set(arrays) & set(LABEL_KEYS):   # the only array, not labels
         return next(iter(arrays))
     raise DataFileError(f"{path}: no image array; store it under the key 'images' or 'x' "
-                        f"(the archive holds {', '.join(map(repr, arrays)) or 'nothing'})")
+                        f"(the archive holds {', '.join(map(repr, arrays))})")
 
 
 def _checked_labels(labels: np.ndarray, count: int, source: str) -> tuple[np.ndarray, int]:
@@ -98,11 +141,33 @@ def _checked_labels(labels: np.ndarray, count: int, source: str) -> tuple[np.nda
     return labels.astype(np.int64), int(labels.max()) + 1
 
 
+def _check_every_class_has_images(labels: np.ndarray, num_classes: int, given: bool,
+                                  source: str) -> None:
+    """Refuse labels that leave some class of 0..num_classes-1 without an image: a
+    conditional model would draw that class with nothing behind it."""
+    empty = np.flatnonzero(np.bincount(labels, minlength=num_classes) == 0)
+    if not len(empty):
+        return
+    present = num_classes - len(empty)
+    basis = f"num_classes = {num_classes}" if given else f"K = {num_classes} from the largest label"
+    fix = f" and give num_classes = {present}" if given else ""
+    raise DataFileError(f"{source}: labels leave classes {_spans(empty)} with no images "
+                        f"({basis}): renumber the {present} classes present as "
+                        f"0..{present - 1}{fix}")
+
+
+def _spans(values: np.ndarray, most: int = 5) -> str:
+    """Sorted integers as runs, "1..3, 7, 9..12": the first ``most`` runs, then how many in all."""
+    runs = np.split(values, np.flatnonzero(np.diff(values) != 1) + 1)
+    text = [f"{run[0]}" if len(run) == 1 else f"{run[0]}..{run[-1]}" for run in runs[:most]]
+    if len(runs) > most:
+        text.append(f"... ({len(values)} in all)")
+    return ", ".join(text)
+
+
 def load_png_folder(folder: str | Path) -> ImageSet:
     """The PNG images in ``folder``, labelled by their class subfolder if they have one."""
-    folder = Path(folder).expanduser()
-    if not folder.is_dir():
-        raise DatasetNotFoundError(f"{folder}: no such folder")
+    folder = existing_folder(folder)
     loose = _pngs(folder)
     subfolders = _class_order([sub for sub in folder.iterdir() if sub.is_dir()])
     classes = [(sub.name, pngs) for sub in subfolders if (pngs := _pngs(sub))]
@@ -117,6 +182,16 @@ def load_png_folder(folder: str | Path) -> ImageSet:
     files = [png for _, pngs in classes for png in pngs]
     labels = np.repeat(np.arange(len(classes), dtype=np.int64), [len(pngs) for _, pngs in classes])
     return read_image_files(files), labels, len(classes)
+
+
+def existing_folder(folder: str | Path) -> Path:
+    """``folder`` as a Path, after checking that it is a folder."""
+    folder = Path(folder).expanduser()
+    if folder.is_file():
+        raise DataFileError(f"{folder}: is a file, not a folder")
+    if not folder.is_dir():
+        raise DatasetNotFoundError(f"{folder}: no such folder")
+    return folder
 
 
 def _pngs(folder: Path) -> list[Path]:

@@ -1,4 +1,8 @@
 """Your own images: an .npz file or a folder of PNGs, by name (npz:PATH, folder:PATH)."""
+import io
+import pickle
+import zipfile
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -42,10 +46,10 @@ def test_npz_floats_in_zero_one_or_minus_one_one(tmp_path):
 
 def test_npz_labels_under_labels_or_y(tmp_path):
     images = np.zeros((3, 4, 4), np.uint8)
-    np.savez(tmp_path / "a.npz", images=images, labels=np.array([2, 0, 4]))
+    np.savez(tmp_path / "a.npz", images=images, labels=np.array([2, 0, 1]))
     np.savez(tmp_path / "b.npz", x=images, y=np.array([1, 1, 0], np.uint8))
     _, labels, num_classes = load_npz_images(tmp_path / "a.npz")
-    assert labels.dtype == np.int64 and labels.tolist() == [2, 0, 4] and num_classes == 5
+    assert labels.dtype == np.int64 and labels.tolist() == [2, 0, 1] and num_classes == 3
     _, labels, num_classes = load_npz_images(tmp_path / "b.npz")
     assert labels.tolist() == [1, 1, 0] and num_classes == 2
 
@@ -62,10 +66,17 @@ def test_npz_labels_under_labels_or_y(tmp_path):
     ({"pixels": np.zeros((2, 4, 4)), "other": np.zeros(2)}, r"no image array; store it under "
                                                            r"the key 'images' or 'x' \(the archive "
                                                            r"holds 'pixels', 'other'\)"),
+    ({"labels": np.zeros(2, int)}, r"no image array; .* \(the archive holds 'labels'\)"),
+    ({"images": np.zeros(4)}, r"\['images'\]: images must be shaped .* got shape \(4,\)"),
+    ({"images": np.zeros((2, 4, 4), bool)}, r"uint8 or floating point, got bool"),
     ({"images": np.zeros((2, 4, 4)), "labels": np.zeros(3, int)}, r"\['labels'\]: labels must "
                                                                    r"be shaped \(2,\), one per image"),
     ({"images": np.zeros((2, 4, 4)), "y": np.array([0.0, 1.0])}, "labels must be integers"),
     ({"images": np.zeros((2, 4, 4)), "y": np.array([0, -1])}, "labels must be >= 0, found -1"),
+    ({"images": np.zeros((2, 4, 4)), "y": np.zeros((2, 1), int)}, r"shaped \(2,\), one per image; "
+                                                                  r"got \(2, 1\)"),
+    ({"images": np.zeros((2, 4, 4)), "y": np.zeros(2, int), "num_classes": np.array([1, 2])},
+     r"\['num_classes'\]: must be one integer from 1 to 10000"),
 ])
 def test_npz_errors_name_the_file_and_key(tmp_path, arrays, message):
     np.savez(tmp_path / "bad.npz", **arrays)
@@ -77,14 +88,103 @@ def test_npz_that_is_not_an_npz(tmp_path):
     np.save(tmp_path / "single.npy", np.zeros((2, 4, 4)))
     with pytest.raises(DataFileError, match=r"single\.npy: holds a single \.npy array"):
         load_npz_images(tmp_path / "single.npy")
-    np.savez(tmp_path / "objects.npz", images=np.array([None, 1], dtype=object))
-    with pytest.raises(DataFileError, match=r"objects\.npz: cannot be read as an \.npz archive"):
-        load_npz_images(tmp_path / "objects.npz")
     (tmp_path / "text.npz").write_text("not a zip")
-    with pytest.raises(DataFileError, match=r"text\.npz: cannot be read"):
+    with pytest.raises(DataFileError, match=r"text\.npz: is not an \.npz file \(a zip of NumPy "
+                                            r"arrays\); save one with np\.savez"):
         load_npz_images(tmp_path / "text.npz")
+    (tmp_path / "empty.npz").write_bytes(b"")
+    with pytest.raises(DataFileError, match=r"empty\.npz: is not an \.npz file"):
+        load_npz_images(tmp_path / "empty.npz")
+    (tmp_path / "not_a_zip.npz").write_bytes(b"PK\x03\x04 nope")
+    with pytest.raises(DataFileError, match=r"not_a_zip\.npz: cannot be read as an \.npz archive"):
+        load_npz_images(tmp_path / "not_a_zip.npz")
+    (tmp_path / "folder.npz").mkdir()
+    with pytest.raises(DataFileError, match=r"folder\.npz: is a folder, not an \.npz file"):
+        load_npz_images(tmp_path / "folder.npz")
     with pytest.raises(DatasetNotFoundError, match=r"missing\.npz: no such file"):
         load_npz_images(tmp_path / "missing.npz")
+
+
+@pytest.mark.parametrize("members", [{}, {"readme.txt": b"images, one day"}])
+def test_a_zip_without_arrays_is_named(tmp_path, members):
+    with zipfile.ZipFile(tmp_path / "bare.npz", "w") as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+    with pytest.raises(DataFileError, match=r"bare\.npz: holds no arrays; expected 'images' "
+                                            r"\(or 'x'\), and optionally 'labels'"):
+        load_npz_images(tmp_path / "bare.npz")
+
+
+def _npz_member(path, name, data):
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(name, data)
+
+
+def _npy(array):
+    buffer = io.BytesIO()
+    np.lib.format.write_array(buffer, array, allow_pickle=True)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("data, message", [
+    (_npy(np.array([None, 1], dtype=object)),
+     r"\['images'\]: holds Python objects \(dtype object\), which are never unpickled; store "
+     r"numbers"),
+    (_npy(np.zeros((2, 4, 4), np.uint8))[:-5],
+     r"\['images'\]: truncated or damaged \(EOF: reading array data"),
+    (b"\x93NUMPY\x01\x00\x10\x00{'descr': zz}   \n", r"\['images'\]: not a readable \.npy array"),
+    (b"\x93NUMPY\x02\x00" + (30_000).to_bytes(4, "little") + b" " * 30_000,
+     r"\['images'\]: not a readable \.npy array \(bad or oversized header\)"),
+])
+def test_a_bad_array_is_named_and_unpickling_never_suggested(tmp_path, data, message):
+    """numpy's own messages for these suggest allow_pickle=True: never passed on."""
+    _npz_member(tmp_path / "bad.npz", "images.npy", data)
+    with pytest.raises(DataFileError, match=r"bad\.npz " + message) as caught:
+        load_npz_images(tmp_path / "bad.npz")
+    assert "pickle=" not in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_a_text_or_pickle_file_never_suggests_unpickling(tmp_path):
+    (tmp_path / "notes.npz").write_text("images: see the folder")
+    (tmp_path / "pickled.npz").write_bytes(pickle.dumps({"images": [1, 2]}))
+    for name in ("notes.npz", "pickled.npz"):
+        with pytest.raises(DataFileError, match="is not an .npz file") as caught:
+            load_npz_images(tmp_path / name)
+        assert "allow_pickle" not in str(caught.value)
+
+
+# -- .npz labels: every class 0..K-1 has images --------------------------------------------------
+
+@pytest.mark.parametrize("labels, extra, message", [
+    ([0, 1000, 0, 1000], {}, r"labels leave classes 1\.\.999 with no images \(K = 1001 from the "
+                            r"largest label\): renumber the 2 classes present as 0\.\.1$"),
+    ([0, 2, 3, 6], {}, r"labels leave classes 1, 4\.\.5 with no images \(K = 7 "),
+    ([0, 1, 1, 0], {"num_classes": np.array(5)},
+     r"labels leave classes 2\.\.4 with no images \(num_classes = 5\): renumber the 2 classes "
+     r"present as 0\.\.1 and give num_classes = 2$"),
+    ([0, 1, 2, 5], {"num_classes": np.array(3)}, r"labels must lie in 0\.\.2 \(num_classes = 3\), "
+                                                 r"found 5"),
+])
+def test_labels_that_leave_a_class_without_images_are_refused(tmp_path, labels, extra, message):
+    """A conditional model draws every class 0..K-1: one with no image has nothing behind it."""
+    np.savez(tmp_path / "gaps.npz", images=np.zeros((4, 4, 4), np.uint8), labels=np.array(labels),
+             **extra)
+    with pytest.raises(DataFileError, match=r"gaps\.npz \['labels'\]: " + message):
+        load_npz_images(tmp_path / "gaps.npz")
+
+
+def test_many_empty_classes_are_summed_up(tmp_path):
+    np.savez(tmp_path / "even.npz", images=np.zeros((50, 4, 4), np.uint8),
+             labels=np.arange(50) * 2)
+    with pytest.raises(DataFileError, match=r"leave classes 1, 3, 5, 7, 9, \.\.\. \(49 in all\) "
+                                            r"with no images \(K = 99 "):
+        load_npz_images(tmp_path / "even.npz")
+
+
+def test_a_given_num_classes_with_every_class_present_is_kept(tmp_path):
+    np.savez(tmp_path / "k.npz", images=np.zeros((4, 4, 4), np.uint8),
+             labels=np.array([0, 2, 1, 0]), num_classes=np.array(3))
+    assert load_npz_images(tmp_path / "k.npz")[2] == 3
 
 
 # -- folders of PNGs ---------------------------------------------------------------------------
@@ -146,6 +246,14 @@ def test_folder_errors_name_the_file(tmp_path, files, message):
             save_png(tmp_path / name, pixels)
     with pytest.raises(DataFileError, match=message):
         load_png_folder(tmp_path)
+
+
+def test_a_file_given_for_a_folder_is_named(tmp_path):
+    (tmp_path / "a.png").write_bytes(b"")
+    with pytest.raises(DataFileError, match=r"a\.png: is a file, not a folder"):
+        load_png_folder(tmp_path / "a.png")
+    with pytest.raises(DatasetNotFoundError, match=r"nowhere: no such folder"):
+        load_png_folder(tmp_path / "nowhere")
 
 
 def test_a_broken_png_is_named(tmp_path):
