@@ -20,7 +20,8 @@ from scratchgan.data.image_files import load_npz_images, load_png_folder
 from scratchgan.data.loader import DataLoader
 from scratchgan.data.mixtures import (GRID25_CENTRES, GRID25_STD, RING8_CENTRES, RING8_STD,
                                       sample_grid25, sample_mixture, sample_ring8)
-from scratchgan.data.paired import PAIRED_DATASETS, PairedDataset, load_paired
+from scratchgan.data.paired import (PAIRED_DATASETS, PairedDataset, has_held_out, load_held_out,
+                                    load_paired)
 from scratchgan.data.published import load_published
 from scratchgan.data.sources import DATA_ENV_VAR, search_folders
 
@@ -29,4 +30,4 @@ __all__ = ["Dataset", "DATASETS", "load_dataset", "register_dataset", "load_digi
            "sample_ring8", "sample_grid25", "sample_mixture", "load_published",
            "load_npz_images", "load_png_folder", "DATA_ENV_VAR", "search_folders",
            "DataFileError", "ChecksumError", "DatasetNotFoundError", "PairedDataset",
-           "PAIRED_DATASETS", "load_paired"]
+           "PAIRED_DATASETS", "load_paired", "has_held_out", "load_held_out"]

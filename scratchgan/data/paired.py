@@ -11,6 +11,10 @@ The names:
   The digits' labels are kept, so a classifier can check a translated digit.
 - ``paired:DIR``: a folder in the pix2pix layout (:mod:`scratchgan.data.paired_files`).
 
+Held-out pairs (what a translator is scored on) are a set's "test" split:
+:func:`has_held_out` tells whether it has one (a folder without val/ has none), and
+:func:`load_held_out` loads them or says there are none; never the training pairs.
+
 ``direction="BtoA"`` swaps inputs and targets (a digit -> its edge map, say).
 """
 from __future__ import annotations
@@ -21,7 +25,8 @@ from typing import Callable
 import numpy as np
 
 from scratchgan.data.datasets import load_dataset, random_subset
-from scratchgan.data.paired_files import DIRECTIONS, paired_files, read_pairs
+from scratchgan.data.paired_files import (DIRECTIONS, check_split_shapes, has_val, paired_files,
+                                          read_pairs)
 from scratchgan.data.paired_inputs import edge_map, remove_blocks
 from scratchgan.data.splits import SPLITS
 
@@ -89,16 +94,47 @@ def load_paired(name: str, split: str = "train", seed: int = 0, n: int | None = 
         raise ValueError(f"unknown direction {direction!r}; use one of {', '.join(DIRECTIONS)}")
     if n is not None and n < 1:
         raise ValueError(f"n must be at least 1, got {n}")
-    scheme, colon, path = name.partition(":")
     if name in PAIRED_DATASETS:
         pairs = PAIRED_DATASETS[name](split, seed, n, data_dir)
         if direction == "BtoA":
             pairs.inputs, pairs.targets = pairs.targets, pairs.inputs
         return pairs
-    if colon and scheme == FILE_SCHEME and path:
-        files, _ = random_subset(name, split, seed, n, np.array(paired_files(path, split)), None)
+    if folder := _folder(name):
+        check_split_shapes(folder)
+        files, _ = random_subset(name, split, seed, n, np.array(paired_files(folder, split)), None)
         inputs, targets = read_pairs(list(files), direction)
         return PairedDataset(inputs, targets, None, 0, name)
-    raise ValueError(f"unknown paired dataset {name!r}; known: "
-                     f"{', '.join(sorted(PAIRED_DATASETS))}, or {FILE_SCHEME}:DIR (a folder "
-                     "with train/ and val/, each image A and B side by side)")
+    raise ValueError(_unknown_message(name))
+
+
+def has_held_out(name: str) -> bool:
+    """Whether the paired dataset ``name`` has held-out pairs: a built-in set always,
+    ``paired:DIR`` when DIR holds val/. A ValueError for a name that is not a paired set."""
+    if name in PAIRED_DATASETS:
+        return True
+    if folder := _folder(name):
+        return has_val(folder)
+    raise ValueError(_unknown_message(name))
+
+
+def load_held_out(name: str, n: int, seed: int = 0, data_dir: str | None = None,
+                  direction: str = "AtoB") -> PairedDataset:
+    """``n`` held-out pairs of ``name`` (its "test" split) drawn with ``seed``; from a
+    folder, all of val/ when it holds fewer. A DatasetNotFoundError naming DIR when
+    ``paired:DIR`` has no val/ (:func:`has_held_out` is False): the training pairs never
+    stand in for held-out ones."""
+    if folder := _folder(name):
+        n = min(n, len(paired_files(folder, "test")))
+    return load_paired(name, "test", seed, n, data_dir, direction)
+
+
+def _folder(name: str) -> str:
+    """DIR when ``name`` is ``paired:DIR``, else ""."""
+    scheme, colon, path = name.partition(":")
+    return path if name not in PAIRED_DATASETS and colon and scheme == FILE_SCHEME else ""
+
+
+def _unknown_message(name: str) -> str:
+    return (f"unknown paired dataset {name!r}; known: {', '.join(sorted(PAIRED_DATASETS))}, "
+            f"or {FILE_SCHEME}:DIR (a folder with train/ and val/, each image A and B side by "
+            "side)")

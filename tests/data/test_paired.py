@@ -1,11 +1,13 @@
 """Paired datasets: the made inputs, the built-in sets, and the pix2pix folder layout."""
+import re
+
 import numpy as np
 import pytest
 from PIL import Image
 
 from scratchgan.data import DataLoader
 from scratchgan.data.errors import DataFileError, DatasetNotFoundError
-from scratchgan.data.paired import PAIRED_DATASETS, load_paired
+from scratchgan.data.paired import PAIRED_DATASETS, has_held_out, load_held_out, load_paired
 from scratchgan.data.paired_inputs import BLOCK_FILL, default_block, edge_map, remove_blocks
 from tests.data.fake_files import fake_idx_split, use_checksums
 
@@ -130,9 +132,11 @@ def test_jpeg_pairs_are_read(tmp_path):
 def test_bad_folders_and_files_are_named(tmp_path):
     with pytest.raises(DatasetNotFoundError, match="nowhere: no such folder"):
         load_paired(f"paired:{tmp_path / 'nowhere'}")
-    _write_pairs(tmp_path / "set" / "train", 1)
-    with pytest.raises(DatasetNotFoundError, match="no val/ folder; a paired data set holds"):
-        load_paired(f"paired:{tmp_path / 'set'}", split="test")
+    with pytest.raises(DatasetNotFoundError, match="no train/ folder; a paired data set holds"):
+        load_paired(f"paired:{tmp_path}")
+    (tmp_path / "a_file").write_text("x")
+    with pytest.raises(DataFileError, match="a_file: is a file, not a folder"):
+        load_paired(f"paired:{tmp_path / 'a_file'}")
     (tmp_path / "empty" / "train").mkdir(parents=True)
     with pytest.raises(DataFileError, match="train: no .png or .jpg files"):
         load_paired(f"paired:{tmp_path / 'empty'}")
@@ -157,3 +161,48 @@ def test_bad_names_directions_and_sizes():
         load_paired("edges2digits", split="val")
     with pytest.raises(ValueError, match="n must be at least 1"):
         load_paired("edges2digits", n=0)
+
+
+def test_held_out_pairs_are_val_and_never_the_training_pairs(tmp_path, cache):
+    assert has_held_out("edges2digits")
+    assert len(load_held_out("edges2digits", 5, seed=1)) == 5
+    _write_pairs(tmp_path / "set" / "train", 3)
+    val = _write_pairs(tmp_path / "set" / "val", 2, seed=1)
+    name = f"paired:{tmp_path / 'set'}"
+    assert has_held_out(name)
+    held_out = load_held_out(name, 10)            # all of val/ when it holds fewer
+    np.testing.assert_allclose(held_out.inputs, _signed(val[:, :, :8]), atol=1e-6)
+    assert len(load_held_out(name, 1, seed=2)) == 1
+    with pytest.raises(ValueError, match="unknown paired dataset 'ring8'"):
+        has_held_out("ring8")
+
+
+def test_a_folder_without_val_says_it_has_no_held_out_pairs(tmp_path):
+    _write_pairs(tmp_path / "set" / "train", 3)
+    name = f"paired:{tmp_path / 'set'}"
+    assert len(load_paired(name)) == 3 and not has_held_out(name)
+    says = re.escape(f"{tmp_path / 'set'}: has no val/ folder: no held-out pairs to score or "
+                     f"show; put pairs kept out of training in {tmp_path / 'set' / 'val'}") + "$"
+    with pytest.raises(DatasetNotFoundError, match=says):
+        load_held_out(name, 4)
+    with pytest.raises(DatasetNotFoundError, match=says):
+        load_paired(name, split="test")
+
+
+@pytest.mark.parametrize("split", ["train", "test"])
+def test_val_of_another_size_than_train_is_refused_when_either_loads(tmp_path, split):
+    _write_pairs(tmp_path / "set" / "train", 2, size=(6, 8))
+    _write_pairs(tmp_path / "set" / "val", 1, size=(4, 4))
+    says = (f"{tmp_path / 'set' / 'val'}: images of shape (C, H, W) = (3, 4, 8), but "
+            f"{tmp_path / 'set' / 'train'}'s are (3, 6, 16); val/ must share train/'s size and "
+            "channel count")
+    with pytest.raises(DataFileError, match=re.escape(says)):
+        load_paired(f"paired:{tmp_path / 'set'}", split=split)
+
+
+def test_grey_val_for_rgb_train_is_refused(tmp_path):
+    _write_pairs(tmp_path / "set" / "train", 1)
+    (tmp_path / "set" / "val").mkdir()
+    Image.fromarray(np.zeros((6, 16), np.uint8)).save(tmp_path / "set" / "val" / "0.png")
+    with pytest.raises(DataFileError, match=r"\(1, 6, 16\), but .*train's are \(3, 6, 16\)"):
+        load_paired(f"paired:{tmp_path / 'set'}")
