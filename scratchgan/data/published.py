@@ -5,8 +5,9 @@ Checksums: the MD5s are the published ones (MNIST's as torchvision lists them,
 Fashion-MNIST's in Zalando's README, CIFAR-10's on its page at cs.toronto.edu).
 MNIST's SHA-256s were computed from files whose MD5s match the published ones, and so
 were the SHA-256s of their decompressed content (which vouch for the same data compressed
-again, as a distribution's package ships it). Fashion-MNIST's content digests are not
-recorded yet: no copy of its files was at hand to compute them from.
+again, as a distribution's package ships it). Fashion-MNIST's content SHA-256s are those
+of the decompressed IDX files of Debian's ``dataset-fashion-mnist`` package, which ships
+them compressed again, so that its files are accepted.
 Fashion-MNIST's mirror serves plain HTTP; only the checksum vouches for its bytes.
 
 Files are found or downloaded by :mod:`scratchgan.data.sources`.
@@ -69,6 +70,16 @@ FASHION_MNIST = PublishedFiles(
         "train-labels-idx1-ubyte.gz": {"md5": "25c81989df183df01b3e8a0aad5dffbe"},
         "t10k-images-idx3-ubyte.gz": {"md5": "bef4ecab320f06d8554ea6380940ec79"},
         "t10k-labels-idx1-ubyte.gz": {"md5": "bb300cfdad3c16e7a12a480ee83cd310"},
+    },
+    content_checksums={   # of the decompressed IDX files (sizes in bytes), as Debian ships them
+        "train-images-idx3-ubyte.gz": {   # 47040016
+            "sha256": "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888"},
+        "train-labels-idx1-ubyte.gz": {   # 60008
+            "sha256": "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9"},
+        "t10k-images-idx3-ubyte.gz": {    # 7840016
+            "sha256": "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b"},
+        "t10k-labels-idx1-ubyte.gz": {    # 10008
+            "sha256": "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34"},
     })
 
 CIFAR10 = PublishedFiles(
