@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from scratchgan.backend import device_of, to_numpy
+from scratchgan.gan.runfolder import RunFolderError
 from scratchgan.io import atomic_write
 
 FORMAT = "scratchgan-checkpoint"
@@ -179,9 +180,12 @@ def checkpoint_path(folder: str | Path, step: int) -> Path:
 
 
 def list_checkpoints(folder: str | Path) -> list[tuple[int, Path]]:
-    """(step, path) of the checkpoints in ``folder``, oldest first."""
+    """(step, path) of the checkpoints in ``folder``, oldest first (none when it does not
+    exist); a RunFolderError when ``folder`` is a file."""
     folder = Path(folder)
     if not folder.is_dir():
+        if folder.exists():
+            raise RunFolderError(f"{folder} is a file, not a folder of checkpoints")
         return []
     found = [(int(m.group(1)), p) for p in folder.iterdir() if (m := _NAME.match(p.name))]
     return sorted(found)

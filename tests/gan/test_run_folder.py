@@ -234,3 +234,16 @@ def test_a_second_ctrl_c_exits_at_once(tmp_path):
     assert ("interrupted again, stopped at once" in stderr
             or "continue with --resume" in stderr)       # the step may have ended first
     assert not list(out.rglob("*.tmp"))
+
+
+@pytest.mark.parametrize("extra", [(), ("--resume",), ("--overwrite",)])
+def test_a_file_in_place_of_the_checkpoints_folder_is_named(tmp_path, capsys, extra):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "checkpoints").write_text("not a folder")
+    before = snapshot(out)
+    assert train(out, *extra) == 1
+    err = capsys.readouterr().err
+    assert err == (f"scratchgan train: {out / 'checkpoints'} is a file, not a folder of "
+                   f"checkpoints\n")
+    assert snapshot(out) == before
