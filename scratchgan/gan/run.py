@@ -27,7 +27,8 @@ Safety (``gan/runfolder.py``): a run takes the folder's lock for its life, so a 
 run into it fails at once naming the first's PID and host; a new run refuses a folder that
 is not empty and not resumable unless ``overwrite`` (``--overwrite``) is given; a resume
 reads and checks the checkpoint, the settings and the logs (dropping a torn last line)
-before anything in the folder is rewritten. Ctrl-C finishes the current step, writes its
+before anything in the folder is rewritten; a log the run kept that is missing (its records
+up to the checkpoint's step lost) is a note. Ctrl-C finishes the current step, writes its
 checkpoint and raises RunInterrupted; a second Ctrl-C stops at once. With
 ``detect_anomaly`` (``--detect-anomaly``) a run the NaN guard stops is re-run from its last
 good checkpoint to the failing step under ``scratchgan.inspect.detect_anomaly``, and the
@@ -124,15 +125,19 @@ class Run:
                                   f"new run at step 0")
         self.trainer = trainer if trainer is not None else build_trainer(config)
         t = self.trainer
-        if self.resumed:
-            self._resume(config)
+        saved = self._resume(config) if self.resumed else {}
         kept = t.step if self.resumed else 0
         self.metrics_path = folder / "metrics.jsonl"
         self.eval_path = folder / "eval.jsonl"
         self.changes_path = folder / "changes.jsonl"
         logs: dict[str, list[dict[str, Any]]] = {}
         if self.resumed:       # records after the resumed step belong to a lost future
+            had = ("metrics.jsonl", "eval.jsonl") if saved.get("eval_every") else ("metrics.jsonl",)
             for name in RUN_LOGS:
+                if kept and name in had and not (folder / name).exists():
+                    self.notes.append(f"--resume: {folder / name} is missing: its records up "
+                                      f"to step {kept} are lost, and the curves start after "
+                                      f"step {kept}")
                 logs[name], torn = read_jsonl(folder / name, kept)
                 if torn:
                     self.notes.append(f"{folder / name}: dropped a torn last line (a record "
@@ -156,9 +161,9 @@ class Run:
         if changes or self.changes_path.exists():
             _write_text(self.changes_path, _jsonl(changes))
 
-    def _resume(self, config: TrainConfig) -> None:
+    def _resume(self, config: TrainConfig) -> dict[str, Any]:
         """Load the newest checkpoint into the trainer; refuse ``steps`` below its step;
-        record the settings that differ from the checkpoint's."""
+        record the settings that differ from the checkpoint's; return its config."""
         t = self.trainer
         path = t.checkpoints.latest()
         state = checkpoint.load(path)
@@ -174,6 +179,8 @@ class Run:
         self.changes = [{"step": step, "key": k, "from": saved[k], "to": v}
                         for k, v in config.to_dict().items()
                         if k in saved and saved[k] != v and k not in _UNRECORDED]
+        return saved
+
     def _eval_reference(self) -> ImageReference | TranslationReference | None:
         """What ``eval_every`` needs, checked before training starts: for pix2pix
         ``eval_n`` held-out pairs and their classifier; the classifier and test-set features

@@ -247,3 +247,42 @@ def test_a_file_in_place_of_the_checkpoints_folder_is_named(tmp_path, capsys, ex
     assert err == (f"scratchgan train: {out / 'checkpoints'} is a file, not a folder of "
                    f"checkpoints\n")
     assert snapshot(out) == before
+
+
+def test_resume_notes_a_missing_log_whose_records_are_lost(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert train(out, "--eval-every", "2", "--eval-n", "10") == 0
+    (out / "metrics.jsonl").unlink()
+    assert train(out, "--resume", "--eval-every", "2", "--eval-n", "10", steps=4) == 0
+    printed = capsys.readouterr().out
+    assert (f"--resume: {out / 'metrics.jsonl'} is missing: its records up to step 2 are lost, "
+            f"and the curves start after step 2\n") in printed
+    assert "eval.jsonl is missing" not in printed
+    assert [r["step"] for r in read_jsonl(out / "metrics.jsonl")[0]] == [3, 4]
+    (out / "eval.jsonl").unlink()
+    assert train(out, "--resume", "--eval-every", "2", "--eval-n", "10", steps=6) == 0
+    printed = capsys.readouterr().out
+    assert f"--resume: {out / 'eval.jsonl'} is missing: its records up to step 4" in printed
+    assert "metrics.jsonl is missing" not in printed
+    assert [r["step"] for r in read_jsonl(out / "eval.jsonl")[0]] == [6]
+
+
+def test_a_run_without_evaluations_misses_no_eval_log_on_resume(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert train(out) == 0
+    assert not (out / "eval.jsonl").exists()
+    assert train(out, "--resume", steps=4) == 0
+    assert "is missing" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("extra", [(), ("--resume",), ("--overwrite",)])
+def test_a_file_in_place_of_the_checkpoints_folder_is_named(tmp_path, capsys, extra):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "checkpoints").write_text("not a folder")
+    before = snapshot(out)
+    assert train(out, *extra) == 1
+    err = capsys.readouterr().err
+    assert err == (f"scratchgan train: {out / 'checkpoints'} is a file, not a folder of "
+                   f"checkpoints\n")
+    assert snapshot(out) == before
