@@ -28,8 +28,13 @@ run into it fails at once naming the first's PID and host; a new run refuses a f
 is not empty and not resumable unless ``overwrite`` (``--overwrite``) is given; a resume
 reads and checks the checkpoint, the settings and the logs (dropping a torn last line)
 before anything in the folder is rewritten; a log the run kept that is missing (its records
-up to the checkpoint's step lost) is a note. Ctrl-C finishes the current step, writes its
-checkpoint and raises RunInterrupted; a second Ctrl-C stops at once. With
+up to the checkpoint's step lost) is a note. Ctrl-C (SIGINT), SIGTERM (``kill``,
+``timeout``, ``docker stop``, a scheduler's pre-emption) and SIGHUP (a closed terminal)
+finish the current step, write its checkpoint and raise RunInterrupted, whose
+``exit_status`` is the signal's 128 + N; a second signal stops at once (KeyboardInterrupt);
+a signal the process ignores (``nohup``: SIGHUP) stays ignored. The plots are drawn at the
+end of every run; when the run is failing, a failure to draw them is printed and the run's
+own error propagates. With
 ``detect_anomaly`` (``--detect-anomaly``) a run the NaN guard stops is re-run from its last
 good checkpoint to the failing step under ``scratchgan.inspect.detect_anomaly``, and the
 guard's error carries the report (``.anomaly``: the op, its file and line; ``gan/replay.py``).
@@ -63,8 +68,20 @@ from scratchgan.io import append_line, atomic_write
 _UNRECORDED = ("out", "progress", "detect_anomaly")
 
 
+#: the signals that stop a run after its step and checkpoint (SIGHUP: not on Windows)
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
+                     if hasattr(signal, name))
+
+
 class RunInterrupted(RuntimeError):
-    """Ctrl-C: the run stopped after writing the checkpoint of the step it was on."""
+    """SIGINT (Ctrl-C), SIGTERM or SIGHUP: the run stopped after writing the checkpoint of
+    the step it was on. ``signal``: the signal's number; ``exit_status``: the status a
+    process the signal ended has in a shell, 128 + that number (130, 143, 129)."""
+
+    def __init__(self, message: str, signum: int) -> None:
+        super().__init__(message)
+        self.signal = signum
+        self.exit_status = 128 + signum
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -94,7 +111,6 @@ class Run:
         self.folder = Path(config.out)
         self.notes: list[str] = []
         self.changes: list[dict[str, Any]] = []
-        self._interrupted = False
         self.lock = RunLock(self.folder)
         self.lock.acquire()
         try:
@@ -240,27 +256,48 @@ class Run:
         """Release the run folder's lock (run() does, when it ends)."""
         self.lock.release()
 
-    def _on_sigint(self, signum: int, frame: Any) -> None:
-        if self._interrupted:
-            raise KeyboardInterrupt      # the second Ctrl-C: at once
-        self._interrupted = True
-        print(f"\nstopping after step {self.trainer.step + 1} to write its checkpoint "
-              f"(Ctrl-C again to stop at once)", file=sys.stderr, flush=True)
+    def _on_signal(self, signum: int, frame: Any) -> None:
+        if self._signal is not None:
+            raise KeyboardInterrupt      # a second signal: at once
+        self._signal, self._stop_at = signum, self._ending
+        again = "Ctrl-C again" if signum == signal.SIGINT else "a second signal"
+        if self._ending > self.trainer.config.steps:
+            what = "the last checkpoint is written; finishing the final grid and scores"
+        else:
+            what = f"stopping after step {self._ending} to write its checkpoint"
+        print(f"\n{signal.Signals(signum).name}: {what} ({again} to stop at once)",
+              file=sys.stderr, flush=True)
 
     def run(self) -> Trainer:
         """Train to ``config.steps`` inside the trainer's scope (its process-wide switches),
-        then release the folder. Ctrl-C (in the main thread): the current step ends, its
-        checkpoint is written, RunInterrupted says where."""
+        then release the folder. SIGINT (Ctrl-C), SIGTERM, SIGHUP (handled in the main
+        thread, unless the process ignores them; the previous handlers restored after):
+        the current step ends, its checkpoint is written, RunInterrupted says where and
+        which signal (after the last step's checkpoint the run finishes its final grid and
+        scores); a second signal raises KeyboardInterrupt at once."""
         if not self.lock.held:
             self.lock.acquire()
-        main = threading.current_thread() is threading.main_thread()
-        previous = signal.signal(signal.SIGINT, self._on_sigint) if main else None
+        self._signal: int | None = None      # the stop signal received
+        self._ending = self.trainer.step + 1  # the step a signal lets end (past steps: none)
+        self._stop_at = self._ending          # _ending when the signal came
+        previous = {}
+        if threading.current_thread() is threading.main_thread():
+            for signum in STOP_SIGNALS:
+                if signal.getsignal(signum) != signal.SIG_IGN:
+                    previous[signum] = signal.signal(signum, self._on_signal)
         try:
             with self.trainer.scope():
                 return self._run()
+        except SystemError as e:
+            # a second signal inside a Numba kernel's call: its dispatcher can wrap the
+            # handler's KeyboardInterrupt in a SystemError ("returned a result with an
+            # exception set"); the stop is the KeyboardInterrupt
+            if isinstance(e.__cause__, KeyboardInterrupt):
+                raise e.__cause__ from None
+            raise
         finally:
-            if main:
-                signal.signal(signal.SIGINT, previous)
+            for signum, handler in previous.items():   # None: a handler set outside Python
+                signal.signal(signum, signal.SIG_DFL if handler is None else handler)
             self.lock.release()
 
     def _run(self) -> Trainer:
@@ -284,29 +321,44 @@ class Run:
                                       f"{c.dataset}, step {t.step}")
                 if c.eval_every and (t.step % c.eval_every == 0 or last):
                     self.evaluate()
-                if t.step % c.checkpoint_every == 0 or last:
-                    t.save_checkpoint()
-                elif self._interrupted:
+                self._ending = t.step + 1      # a signal from here on lets the next step end
+                stop = self._signal is not None and self._stop_at <= t.step
+                if t.step % c.checkpoint_every == 0 or last or stop:
                     t.save_checkpoint()
                 bar.update(1)
-                if self._interrupted and not last:
+                if stop:
                     raise RunInterrupted(
-                        f"interrupted at step {t.step}: its checkpoint is "
-                        f"{t.checkpoints.latest()}; continue with --resume")
+                        f"interrupted by {signal.Signals(self._signal).name} at step {t.step}: "
+                        f"its checkpoint is {t.checkpoints.latest()}; continue with --resume",
+                        self._signal)
             self.save_samples(self.folder / "final_grid.png",
                               f"{c.dataset}, {c.loss}, step {t.step}")
             if self._scored:
                 self.score()
-        except TrainingDiverged as e:
-            if c.detect_anomaly:   # the steps since the last good checkpoint, op by op
-                e.anomaly = replay.explain_divergence(t, e, start)
+        except BaseException as error:
+            if isinstance(error, TrainingDiverged) and c.detect_anomaly:
+                # the steps since the last good checkpoint, op by op
+                error.anomaly = replay.explain_divergence(t, error, start)
+            self._write_plots_best_effort()
             raise
         finally:
             bar.close()
-            self.write_plots()     # with the final scores when the run got that far
+        self.write_plots()     # with the final scores
         return t
 
+    def _write_plots_best_effort(self) -> None:
+        """The plots of a run that is failing: a failure to draw them (or a second Ctrl-C
+        meanwhile) is printed on stderr and never replaces the run's own error."""
+        try:
+            self.write_plots()
+        except (Exception, KeyboardInterrupt) as e:
+            detail = (f"{e.filename}: {e.strerror}" if isinstance(e, OSError) and e.filename
+                      else str(e) or type(e).__name__)
+            print(f"the plots were not drawn ({detail}); the run's error follows",
+                  file=sys.stderr, flush=True)
+
     def write_plots(self) -> None:
+        """curves.png and grad_norms.png from the records so far (none: nothing drawn)."""
         if self.records:
             evals = read_jsonl(self.eval_path)[0]
             if self.scores is not None and all(e["step"] != self.scores["step"] for e in evals):

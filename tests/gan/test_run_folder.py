@@ -4,6 +4,7 @@ a folder, a torn log line does not block a resume, a resume takes the settings t
 change and records them, and refuses what it cannot do before changing anything."""
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -205,20 +206,54 @@ def _wait_for_steps(proc, out, n):
     raise AssertionError(proc.communicate())
 
 
-def test_ctrl_c_writes_the_checkpoint_of_the_step_and_exits_130(tmp_path):
+#: a run through the API until a signal stops it, exiting as the CLI does: the message on
+#: stderr, the status 128 + the signal's number. The stop signals start at their defaults,
+#: as in a process a terminal starts (one the tests' launcher ignores would stay ignored).
+_RUN_UNTIL_SIGNALLED = """
+import signal, sys
+from scratchgan.gan.config import TrainConfig
+from scratchgan.gan.run import STOP_SIGNALS, Run, RunInterrupted
+for signum in STOP_SIGNALS:
+    signal.signal(signum, signal.SIG_DFL)
+config = TrainConfig(dataset="ring8", steps=100000, batch_size=8, log_every=1,
+                     checkpoint_every=100000, sample_every=100000, score_n=0,
+                     progress=False, out=sys.argv[1])
+try:
+    Run(config).run()
+except RunInterrupted as e:
+    print(e, file=sys.stderr)
+    sys.exit(e.exit_status)
+"""
+
+
+@pytest.mark.parametrize("signum, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143),
+                                            (signal.SIGHUP, 129)],
+                         ids=["SIGINT", "SIGTERM", "SIGHUP"])
+def test_a_stop_signal_writes_the_checkpoint_of_the_step_and_exits_with_its_status(
+        tmp_path, capsys, signum, status):
     out = tmp_path / "run"
-    proc = _start(out, "--dataset", "ring8")
+    proc = subprocess.Popen([sys.executable, "-c", _RUN_UNTIL_SIGNALLED, str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     _wait_for_steps(proc, out, 3)
-    proc.send_signal(signal.SIGINT)
-    stdout, stderr = proc.communicate(timeout=60)
-    assert proc.returncode == 130, stderr
+    proc.send_signal(signum)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == status, stderr
     assert "Traceback" not in stderr
-    last = stderr.strip().splitlines()[-1]
-    step = int(last.split("interrupted at step ")[1].split(":")[0])
+    name = signal.Signals(signum).name
+    announced = re.search(rf"^{name}: stopping after step (\d+) to write its checkpoint",
+                          stderr, re.M)
+    assert announced, stderr
+    step = int(announced.group(1))
     ckpt = out / "checkpoints" / f"ckpt-{step:07d}.npz"
-    assert f"its checkpoint is {ckpt}; continue with --resume" in last
+    assert stderr.strip().splitlines()[-1] == (
+        f"interrupted by {name} at step {step}: its checkpoint is {ckpt}; continue with --resume")
+    assert sorted((out / "checkpoints").iterdir()) == [ckpt]
+    assert read_jsonl(out / "metrics.jsonl")[0][-1]["step"] == step
     assert not list(out.rglob("*.tmp"))
     assert train(out, "--resume", steps=step + 2) == 0
+    assert f"resuming {out} at step {step}" in capsys.readouterr().out
+    assert [r["step"] for r in read_jsonl(out / "metrics.jsonl")[0]][-3:] == [step, step + 1,
+                                                                               step + 2]
 
 
 def test_a_second_ctrl_c_exits_at_once(tmp_path):
@@ -236,17 +271,30 @@ def test_a_second_ctrl_c_exits_at_once(tmp_path):
     assert not list(out.rglob("*.tmp"))
 
 
-@pytest.mark.parametrize("extra", [(), ("--resume",), ("--overwrite",)])
-def test_a_file_in_place_of_the_checkpoints_folder_is_named(tmp_path, capsys, extra):
+def test_a_failing_run_keeps_its_own_error_when_the_plots_fail_too(tmp_path, monkeypatch, capsys):
+    import errno
+    from scratchgan.gan import run as run_module
     out = tmp_path / "run"
-    out.mkdir()
-    (out / "checkpoints").write_text("not a folder")
-    before = snapshot(out)
-    assert train(out, *extra) == 1
-    err = capsys.readouterr().err
-    assert err == (f"scratchgan train: {out / 'checkpoints'} is a file, not a folder of "
-                   f"checkpoints\n")
-    assert snapshot(out) == before
+    config = TrainConfig(dataset="ring8", steps=2, batch_size=8, progress=False, score_n=0,
+                         out=str(out))
+
+    def full_disk(path, line):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    def too_large(records, path, evals=()):
+        raise OSError(errno.EFBIG, "File too large", str(path))
+
+    monkeypatch.setattr(run_module.viz, "plot_training_curves", too_large)
+    with monkeypatch.context() as m:
+        m.setattr(run_module, "append_line", full_disk)
+        with pytest.raises(OSError) as info:
+            Run(config).run()
+    assert info.value.errno == errno.ENOSPC and info.value.filename == str(out / "metrics.jsonl")
+    assert capsys.readouterr().err == (f"the plots were not drawn ({out / 'curves.png'}: File "
+                                       f"too large); the run's error follows\n")
+    with pytest.raises(OSError) as info:       # a run that succeeded: the plots' failure is its
+        Run(config, overwrite=True).run()
+    assert info.value.errno == errno.EFBIG
 
 
 def test_resume_notes_a_missing_log_whose_records_are_lost(tmp_path, capsys):
