@@ -50,6 +50,7 @@ def _gradcheck(args: argparse.Namespace) -> int:
 
 def _explain(args: argparse.Namespace) -> int:
     from scratchgan.gan.checkpoint import CheckpointError
+    from scratchgan.gan.outputs import check_output_file
     from scratchgan.inspect.explain import explain, explain_checkpoint
     if args.checkpoint and (args.loss or args.model):
         print("scratchgan explain: --checkpoint takes the loss and the model from the "
@@ -58,6 +59,9 @@ def _explain(args: argparse.Namespace) -> int:
     options = dict(side=args.side, batch=args.batch, seed=args.seed, check=not args.no_check,
                    formulas=not args.no_formulas)
     try:
+        if args.dot:
+            check_output_file(args.dot, "--dot", (".dot", ".gv"), overwrite=args.overwrite,
+                              inputs=[args.checkpoint] if args.checkpoint else [])
         with using_config("cpu_kernels", args.backend):
             if args.checkpoint:
                 result = explain_checkpoint(args.checkpoint, **options)
@@ -71,8 +75,9 @@ def _explain(args: argparse.Namespace) -> int:
         return 2
     print(result.to_text())
     if args.dot:
-        from scratchgan.io import atomic_write
+        from scratchgan.io import MARK, atomic_write
         with atomic_write(args.dot, "w") as fh:
+            fh.write(f"// written by {MARK} explain\n")
             fh.write(result.graph.to_dot(formulas=not args.no_formulas))
         print(f"wrote the graph as Graphviz source to {args.dot} (render: dot -Tsvg {args.dot})")
     return 0 if result.check is None or result.check.ok else 1
@@ -105,7 +110,10 @@ def _train(args: argparse.Namespace) -> int:
             return f"; {Checkpoints(Path(config.out) / 'checkpoints', 1).describe_latest()}"
         return ""
     try:
-        config = make_config(args.config, **overrides)
+        if args.resume and args.overwrite:
+            raise ConfigError("--resume and --overwrite contradict each other: --resume "
+                              "continues the run in --out, --overwrite replaces it")
+        config = make_config(args.config, base=_resumed_settings(args), **overrides)
         run = start_run(config, resume=args.resume, overwrite=args.overwrite)  # Run; MPI: rank 0's
         for note in run.notes:
             print(note)
@@ -117,7 +125,7 @@ def _train(args: argparse.Namespace) -> int:
         trainer = run.run()
     except RunInterrupted as e:
         print(f"scratchgan train: {e}", file=sys.stderr)
-        return 130
+        return e.exit_status
     except KeyboardInterrupt:
         print(f"scratchgan train: interrupted again, stopped at once without a checkpoint"
               f"{last_good()}", file=sys.stderr)
@@ -141,6 +149,22 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _resumed_settings(args: argparse.Namespace) -> dict | None:
+    """For ``--resume``: the settings of the run being resumed, from its folder's
+    config.toml (where it has one), so that the command line names only what changes;
+    None for a new run. Where the folder is and how the run is shown come from this
+    command, not the file."""
+    from scratchgan.gan.config import UNRECORDED_KEYS, make_config, read_config_file, saved_config
+    if not args.resume:
+        return None
+    out = args.out or make_config(args.config).out
+    saved = Path(out) / "config.toml"
+    if not saved.is_file():
+        return None
+    values = saved_config(read_config_file(saved)).to_dict()
+    return {k: v for k, v in values.items() if k not in UNRECORDED_KEYS}
+
+
 def _print_scores(scores: dict, where: str) -> None:
     from scratchgan.gan.evaluate import format_table
     from scratchgan.gan.translate import format_translation
@@ -153,13 +177,15 @@ def _print_scores(scores: dict, where: str) -> None:
 def _sample(args: argparse.Namespace) -> int:
     from scratchgan import viz
     from scratchgan.gan.checkpoint import CheckpointError
+    from scratchgan.gan.outputs import check_output_file
     from scratchgan.gan.sample import sample
     try:
+        out = check_output_file(args.out, "--out", (".png",), inputs=[args.checkpoint],
+                                overwrite=args.overwrite)
         images, nrow = sample(args.checkpoint, args.n, args.labels, args.interpolate, args.seed)
     except (CheckpointError, ValueError) as e:
         print(f"scratchgan sample: {e}", file=sys.stderr)
         return 1
-    out = Path(args.out)
     if images.ndim == 4:
         viz.save_image_grid(images, out, nrow=nrow)
     else:
@@ -170,14 +196,18 @@ def _sample(args: argparse.Namespace) -> int:
 
 def _translate(args: argparse.Namespace) -> int:
     from scratchgan.gan.checkpoint import CheckpointError
+    from scratchgan.gan.outputs import check_new_files, check_output_folder
     from scratchgan.gan.translate import (as_translate, check_inputs, load_translator,
-                                          read_images, translate_in_batches, write_images)
+                                          output_paths, read_images, translate_in_batches,
+                                          write_images)
     try:
+        out = check_output_folder(args.out, "--out", inputs=[args.input])
         G, state = load_translator(args.checkpoint)
         images, names = read_images(args.input)
+        check_new_files(output_paths(names, out), "--out", args.overwrite)
         outputs = translate_in_batches(as_translate(G), check_inputs(images, G, args.input),
                                        args.batch_size)
-        write_images(outputs, names, args.out)
+        write_images(outputs, names, out)
     except (CheckpointError, FileNotFoundError, ValueError) as e:  # data errors are ValueErrors
         print(f"scratchgan translate: {e}", file=sys.stderr)
         return 1
@@ -189,9 +219,17 @@ def _translate(args: argparse.Namespace) -> int:
 def _eval(args: argparse.Namespace) -> int:
     from scratchgan.gan.checkpoint import CheckpointError
     from scratchgan.gan.evaluate import evaluate, evaluate_real, format_table, write_json_atomically
+    from scratchgan.gan.outputs import check_output_file
+    from scratchgan.io import json_mark
     options = dict(n=args.n, data_dir=args.data_dir, seed=args.seed, batch_size=args.batch_size,
                    reference_n=args.reference_n)
+    json_path = args.json or (Path(args.checkpoint).with_suffix(".eval.json")
+                              if args.checkpoint else None)
     try:
+        if json_path:
+            check_output_file(json_path, "--json", (".json",), overwrite=args.overwrite,
+                              inputs=[args.checkpoint] if args.checkpoint else [],
+                              command_writes=("ckpt-*.eval.json",))
         if args.checkpoint:
             result = evaluate(args.checkpoint, **options)
         else:
@@ -199,8 +237,7 @@ def _eval(args: argparse.Namespace) -> int:
     except (CheckpointError, FileNotFoundError, ValueError) as e:  # data errors are ValueErrors
         print(f"scratchgan eval: {e}", file=sys.stderr)
         return 1
-    json_path = args.json or (Path(args.checkpoint).with_suffix(".eval.json")
-                              if args.checkpoint else None)
+    result = {**result, **json_mark("eval")}
     if result["kind"] == "translation":
         from scratchgan.gan.translate import format_translation
         print(f"{result['dataset']}: {args.checkpoint} (step {result['step']}), translating "
@@ -268,8 +305,10 @@ def build_parser() -> argparse.ArgumentParser:
     smp.add_argument("--labels", help="for a conditional model: e.g. 0-9, 3 or 1,4,7")
     smp.add_argument("--interpolate", action="store_true",
                      help="rows interpolate between two random noise vectors")
-    smp.add_argument("--seed", type=int, default=0)
+    smp.add_argument("--seed", type=_at_least(0), default=0)
     smp.add_argument("--out", default="samples.png", help="output PNG (default samples.png)")
+    smp.add_argument("--overwrite", action="store_true",
+                     help="replace an existing output file that scratchgan did not write")
     smp.set_defaults(run=_sample)
 
     tr = verbs.add_parser("translate", help="translate images with a pix2pix checkpoint "
@@ -279,7 +318,10 @@ def build_parser() -> argparse.ArgumentParser:
                     help="a folder of PNG or JPEG images, or an .npz of images (under 'images' "
                          "or 'x'), of the size and channels the run trained on")
     tr.add_argument("--out", required=True, metavar="FOLDER",
-                    help="where the translated PNGs go (one per input, named after it)")
+                    help="where the translated PNGs go (one per input, named after it); "
+                         "not the input folder")
+    tr.add_argument("--overwrite", action="store_true",
+                    help="replace existing PNGs in --out that scratchgan did not write")
     tr.add_argument("--batch-size", type=_at_least(1), default=200,
                     help="images per batch (default 200)")
     tr.set_defaults(run=_translate)
@@ -299,7 +341,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--data-dir", help="folder holding the dataset's files (e.g. mnist/*.gz)")
     ev.add_argument("--json", help="write the results here (default: beside the checkpoint, "
                                    "as <checkpoint name>.eval.json)")
-    ev.add_argument("--seed", type=int, default=0, help="noise, labels and KID subsets")
+    ev.add_argument("--overwrite", action="store_true",
+                    help="replace an existing output file that scratchgan did not write")
+    ev.add_argument("--seed", type=_at_least(0), default=0, help="noise, labels and KID subsets")
     ev.add_argument("--batch-size", type=_at_least(1), default=200,
                     help="images per generator and classifier batch (default 200)")
     ev.set_defaults(run=_eval)
@@ -317,7 +361,7 @@ def build_parser() -> argparse.ArgumentParser:
     gc.add_argument("--order", type=int, choices=(1, 2), help="only this order; default: both")
     gc.add_argument("--draws", type=_at_least(1), default=3,
                     help="random shape draws per op (default 3)")
-    gc.add_argument("--seed", type=int, default=0)
+    gc.add_argument("--seed", type=_at_least(0), default=0)
     gc.add_argument("--backend", default="numpy", choices=[b for b in scratchgan_kernels.available_backends() if b != "cuda"],
                     help="CPU kernel backend (default numpy, the reference; the GPU's "
                          "gradchecks are the gpu-marked tests)")
@@ -338,10 +382,12 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--side", default="d", choices=("d", "g"),
                     help="the D update's loss (with its penalties) or the G update's")
     ex.add_argument("--batch", type=_at_least(1), default=2, help="batch size (default 2)")
-    ex.add_argument("--seed", type=int, default=0)
+    ex.add_argument("--seed", type=_at_least(0), default=0)
     ex.add_argument("--no-check", action="store_true", help="print the graph only")
     ex.add_argument("--no-formulas", action="store_true", help="leave the formulas out")
     ex.add_argument("--dot", metavar="FILE.dot", help="also write the graph as Graphviz source")
+    ex.add_argument("--overwrite", action="store_true",
+                    help="replace an existing output file that scratchgan did not write")
     ex.add_argument("--backend", default="numpy",
                     choices=[b for b in scratchgan_kernels.available_backends() if b != "cuda"],
                     help="CPU kernel backend (default numpy, the reference)")

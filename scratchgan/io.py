@@ -17,6 +17,17 @@ from typing import IO, Iterator
 
 _MODES = {"wb": "xb", "w": "x"}
 
+#: the mark of a file scratchgan wrote, so that a later command may replace it without
+#: ``--overwrite`` (``gan/outputs.py``): a PNG's Software text chunk (``PNG_METADATA``), a
+#: JSON object's ``written_by`` key (``json_mark``), a text file's first line
+MARK = "scratchgan"
+PNG_METADATA = {"Software": MARK}
+
+
+def json_mark(command: str) -> dict[str, str]:
+    """The ``written_by`` key of a JSON object that ``command`` writes."""
+    return {"written_by": f"{MARK} {command}"}
+
 
 @contextlib.contextmanager
 def atomic_write(path: str | Path, mode: str = "wb") -> Iterator[IO]:

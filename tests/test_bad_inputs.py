@@ -28,6 +28,8 @@ def files(tmp_path_factory):
     (root / "latin1.toml").write_bytes(b'dataset = "caf\xe9"\n')
     (root / "bad.toml").write_text("steps = \n")
     (root / "not_a_zip.npz").write_bytes(b"PK nope")
+    (root / "fast.toml").write_text('lr_g = "fast"\n')
+    (root / "mine.png").write_bytes(b"\x89PNG\r\n\x1a\n a picture of the user's")
     images = np.zeros((4, 8, 8), np.uint8)
     np.savez(root / "huge_label.npz", images=images, labels=np.array([0, 1, 2, 10 ** 9]))
     np.savez(root / "past_k.npz", images=images, labels=np.array([0, 1, 2, 5]),
@@ -35,7 +37,8 @@ def files(tmp_path_factory):
     return {"ROOT": str(root), "CKPT": str(ckpt)}
 
 
-TRAIN = ["train", "--dataset", "ring8", "--steps", "2", "--batch-size", "8", "--no-progress"]
+TRAIN = ["train", "--dataset", "ring8", "--steps", "2", "--batch-size", "8", "--no-progress",
+         "--out", "{ROOT}/fresh"]   # never the working directory's runs/default
 
 CASES = [  # (argv with {ROOT}/{CKPT}/{OUT} filled in, what the line must say)
     (TRAIN + ["--lr-g", "inf"], "'lr_g' must be a finite number"),
@@ -45,6 +48,19 @@ CASES = [  # (argv with {ROOT}/{CKPT}/{OUT} filled in, what the line must say)
     (TRAIN + ["--label-smoothing", "2"], "'label_smoothing' must be < 1"),
     (TRAIN + ["--beta2", "1"], "'beta2' must be < 1"),
     (TRAIN + ["--out", ""], "'out' must not be empty"),
+    (TRAIN + ["--seed", "-1"], "'seed' must be >= 0"),
+    (TRAIN + ["--batch-size", "1"], "'batch_size' must be >= 2"),
+    (TRAIN + ["--pack", "4", "--batch-size", "4"], "must give D at least 2 packs of 4"),
+    (TRAIN + ["--maxout", "1"], "'maxout' must be 0 (LeakyReLU) or at least 2"),
+    (TRAIN + ["--config", "{ROOT}/fast.toml", "--lr-g", "1e-3"],
+     "config key 'lr_g' must be a float, got 'fast' (in {ROOT}/fast.toml)"),
+    (TRAIN + ["--g-conditioning", "onehot"], "does not take g_conditioning = 'onehot'"),
+    (TRAIN + ["--direction", "BtoA"], "does not take direction = 'BtoA'"),
+    (TRAIN + ["--l1-weight", "5"], "does not take l1_weight = 5.0"),
+    (TRAIN + ["--loss", "hinge", "--gp-weight", "5"], "does not take gp_weight = 5.0"),
+    (TRAIN + ["--task", "pix2pix", "--dataset", "edges2digits", "--nz", "8"],
+     "does not take nz = 8"),
+    (TRAIN + ["--resume", "--overwrite"], "--resume and --overwrite"),
     (TRAIN + ["--steps", "0"], "'steps' must be >= 1"),
     (TRAIN + ["--nz", "100000"], "'nz' must be <= 4096"),
     (TRAIN + ["--steps", "many"], "argument --steps: invalid int value: 'many'"),
@@ -65,12 +81,36 @@ CASES = [  # (argv with {ROOT}/{CKPT}/{OUT} filled in, what the line must say)
     (["sample", "--checkpoint", "{CKPT}", "--n", "-3"], "argument --n: must be between 1"),
     (["sample", "--checkpoint", "{ROOT}/none.npz"], "checkpoint {ROOT}/none.npz does not exist"),
     (["sample", "--checkpoint", "{ROOT}/not_a_zip.npz"], "corrupted or truncated"),
-    (["sample", "--checkpoint", "{CKPT}", "--out", "{ROOT}/folder"], "{ROOT}/folder"),
+    (["sample", "--checkpoint", "{CKPT}", "--out", "{ROOT}/folder"],
+     "--out {ROOT}/folder is a folder"),
     (["sample", "--checkpoint", "{CKPT}", "--labels", "3"], "--labels needs a conditional"),
+    (["sample", "--checkpoint", "{CKPT}", "--out", "{CKPT}"], "must end in .png"),
+    (["sample", "--checkpoint", "{CKPT}", "--out", "{ROOT}/run/final_grid.png"],
+     "is a file of the run folder {ROOT}/run"),
+    (["sample", "--checkpoint", "{CKPT}", "--out", "{ROOT}/s.jpg"], "must end in .png"),
+    (["sample", "--checkpoint", "{CKPT}", "--out", "{ROOT}/s.txt"], "must end in .png"),
+    (["sample", "--checkpoint", "{CKPT}", "--out", "-"], "standard output is not supported"),
+    (["sample", "--checkpoint", "{CKPT}", "--out", "{ROOT}/nowhere/s.png"],
+     "folder {ROOT}/nowhere does not exist"),
+    (["sample", "--checkpoint", "{CKPT}", "--out", "{ROOT}/mine.png"],
+     "{ROOT}/mine.png already exists and scratchgan did not write it: pass --overwrite"),
+    (["sample", "--checkpoint", "{ROOT}/run/checkpoints"],
+     "checkpoint {ROOT}/run/checkpoints is a folder"),
+    (["sample", "--checkpoint", "{CKPT}", "--seed", "-1"], "argument --seed: must be >= 0"),
+    (["eval", "--checkpoint", "{CKPT}", "--json", "{CKPT}"], "must end in .json"),
+    (["eval", "--checkpoint", "{CKPT}", "--json", "{ROOT}/run/scores.json"],
+     "is a file of the run folder {ROOT}/run"),
+    (["eval", "--checkpoint", "{CKPT}", "--seed", "-2"], "argument --seed: must be >= 0"),
+    (["explain", "--dot", "{ROOT}/folder"], "--dot {ROOT}/folder is a folder"),
+    (["explain", "--seed", "-1"], "argument --seed: must be >= 0"),
+    (["bench", "--json", "{ROOT}/folder"], "--json {ROOT}/folder is a folder"),
+    (["bench", "--max-wait", "-1"], "--max-wait must be a finite number of seconds >= 0"),
+    (["gradcheck", "--op", "tanh", "--seed", "-1"], "argument --seed: must be >= 0"),
     (["gradcheck", "--draws", "0"], "argument --draws: must be >= 1"),
     (["gradcheck", "--op", "no_such_op"], "no_such_op"),
     (["eval", "--checkpoint", "{CKPT}", "--n", "0"], "argument --n: must be >= 1"),
-    (["eval", "--checkpoint", "{CKPT}", "--n", "50", "--json", "{ROOT}/folder"], "{ROOT}/folder"),
+    (["eval", "--checkpoint", "{CKPT}", "--n", "50", "--json", "{ROOT}/folder"],
+     "--json {ROOT}/folder is a folder"),
     (["translate", "--checkpoint", "{CKPT}", "--input", "{ROOT}", "--out", "{ROOT}/t",
       "--batch-size", "0"], "argument --batch-size: must be >= 1"),
     (["translate", "--checkpoint", "{CKPT}", "--input", "{ROOT}", "--out", "{ROOT}/t"],
@@ -95,13 +135,9 @@ def test_a_bad_input_gets_one_named_line(files, argv, says, capsys):
     assert lines[0].startswith("scratchgan"), err
     assert says.format(**files) in lines[0], err
     assert not list(__import__("pathlib").Path(files["ROOT"]).rglob("*.tmp"))
-
-
-def test_an_npz_may_give_its_number_of_classes(tmp_path):
-    from scratchgan.data.image_files import load_npz_images
-    np.savez(tmp_path / "k.npz", images=np.zeros((4, 8, 8), np.uint8),
-             labels=np.array([0, 1, 1, 0]), num_classes=np.array(5))
-    assert load_npz_images(tmp_path / "k.npz")[2] == 5
+    assert not os.path.exists(f"{files['ROOT']}/fresh"), "a refused run wrote its folder"
+    with open(files["CKPT"], "rb") as fh:
+        assert fh.read(2) == b"PK", "the checkpoint was written over"
 
 
 FULL_DISK = """

@@ -53,7 +53,7 @@ def test_errors_are_named_and_exit_nonzero(tmp_path, capsys):
     assert main(["train", "--config", str(bad), "--out", str(tmp_path / "x")]) == 1
     assert "unknown config key 'lerning_rate'" in capsys.readouterr().err
     assert main(["train", "--batch-size", "0", "--out", str(tmp_path / "x")]) == 1
-    assert "'batch_size' must be >= 1" in capsys.readouterr().err
+    assert "'batch_size' must be >= 2" in capsys.readouterr().err
     corrupt = tmp_path / "c.npz"
     corrupt.write_bytes(b"not a zip")
     assert main(["sample", "--checkpoint", str(corrupt)]) == 1

@@ -37,7 +37,11 @@ def test_eval_digits_writes_json_beside_the_checkpoint(tmp_path, capsys):
 def test_eval_ring8_mode_statistics_to_a_named_json(tmp_path, capsys):
     ckpt = train(tmp_path, "--dataset", "ring8")
     target = tmp_path / "scores" / "ring.json"
-    assert main(["eval", "--checkpoint", str(ckpt), "--n", "500", "--json", str(target)]) == 0
+    argv = ["eval", "--checkpoint", str(ckpt), "--n", "500", "--json", str(target)]
+    assert main(argv) == 1                  # no folder is made on the way
+    assert f"folder {target.parent} does not exist" in capsys.readouterr().err
+    target.parent.mkdir()
+    assert main(argv) == 0
     assert "modes captured" in capsys.readouterr().out
     result = json.loads(target.read_text())
     assert result["kind"] == "points" and result["num_modes"] == 8

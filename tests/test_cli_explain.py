@@ -13,7 +13,7 @@ def test_explain_wgan_gp_prints_the_graph_with_formulas_and_the_live_check(capsy
     assert "leaf D.body.0.weight (4, 2) float32" in out
     assert "at second order (the nodes a penalty differentiates)" in out
     assert "all nodes agree" in out and "FAIL" not in out
-    assert dot.read_text().startswith("digraph backward {")
+    assert dot.read_text().startswith("// written by scratchgan explain\ndigraph backward {")
 
 
 def test_explain_dcgan_generator_side_without_the_check(capsys):

@@ -96,3 +96,53 @@ def test_train_errors_for_the_wrong_task(tmp_path, capsys):
     assert main(["train", "--task", "pix2pix", "--dataset", "edges2digits", "--conditional",
                  "--out", str(tmp_path / "c")]) == 1
     assert "does not take conditional = True" in capsys.readouterr().err
+
+
+def test_translate_never_replaces_an_input(tmp_path, checkpoint, capsys):
+    """Issue 26: --out = --input would replace the inputs with their translations, and
+    a.png, a.jpg, a.JPEG would all land in one a.png; a PNG that scratchgan did not write
+    is kept unless --overwrite."""
+    from scratchgan.gan.translate import write_images
+    inputs = load_paired("edges2digits", "test", seed=1, n=3).inputs
+    folder = tmp_path / "edges"
+    folder.mkdir()
+    write_images(inputs[:2], ["a", "b"], folder)
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    translate = ["translate", "--checkpoint", str(checkpoint), "--input", str(folder)]
+    assert main(translate + ["--out", str(folder)]) == 1
+    assert "is the input folder" in capsys.readouterr().err
+    (folder / "a.jpg").write_bytes((folder / "a.png").read_bytes())   # PNG bytes, .jpg name
+    assert main(translate + ["--out", str(tmp_path / "t")]) == 1
+    err = capsys.readouterr().err
+    assert "a.jpg, a.png would all be translated into a.png; rename all but one" in err
+    (folder / "a.jpg").unlink()
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+    out = tmp_path / "t"
+    out.mkdir()
+    (out / "a.png").write_text("the user's own file")
+    assert main(translate + ["--out", str(out)]) == 1
+    assert f"{out / 'a.png'} already exists and scratchgan did not write it" in \
+        capsys.readouterr().err
+    assert (out / "a.png").read_text() == "the user's own file"
+    assert main(translate + ["--out", str(out), "--overwrite"]) == 0
+    assert main(translate + ["--out", str(out)]) == 0        # its own outputs: replaced
+    assert (out / "a.png").read_bytes()[:8] == PNG
+
+
+def test_a_paired_folder_without_val_is_never_scored_on_training_pairs(tmp_path, capsys):
+    """Issue 26: without val/ a run trains (its grid shows training pairs), says it has no
+    held-out pairs to score, and eval refuses rather than calling training pairs held-out."""
+    from scratchgan.gan.translate import write_images
+    pairs = load_paired("edges2digits", "train", seed=0, n=8)
+    (tmp_path / "pairs" / "train").mkdir(parents=True)
+    write_images(np.concatenate([pairs.inputs, pairs.targets], axis=3),
+                 [f"{i}" for i in range(8)], tmp_path / "pairs" / "train")
+    out = tmp_path / "run"
+    assert main(["train", "--task", "pix2pix", "--dataset", f"paired:{tmp_path / 'pairs'}",
+                 "--steps", "1", "--batch-size", "4", "--ngf", "4", "--ndf", "4",
+                 "--no-progress", "--out", str(out)]) == 0
+    said = capsys.readouterr().out
+    assert "no scores.json at the end:" in said and "has no val/ folder" in said
+    assert not (out / "scores.json").exists()
+    assert main(["eval", "--checkpoint", str(out / "checkpoints" / "ckpt-0000001.npz")]) == 1
+    assert "has no val/ folder" in capsys.readouterr().err

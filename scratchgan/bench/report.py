@@ -480,6 +480,8 @@ def to_markdown(results: dict[str, Any]) -> str:
 def write_chart(results: dict[str, Any], path: str) -> None:
     """A PNG: step times per configuration and batch, and the kernel time ratios."""
     from matplotlib.figure import Figure
+
+    from scratchgan.viz import save_figure
     panels = [s for s in STEP_SECTIONS if s in results]
     has_kernels = "kernels" in results and results["kernels"].get("rows")
     n = len(panels) + bool(has_kernels)
@@ -531,4 +533,4 @@ def write_chart(results: dict[str, Any], path: str) -> None:
     cpu = gpu.get("name") or results.get("machine", {}).get("cpu")
     fig.suptitle(f"{title}: {cpu}" if cpu else title)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    save_figure(fig, path, dpi=110)

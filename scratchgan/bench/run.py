@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import math
 import os
 import shlex
 import subprocess
@@ -42,6 +43,7 @@ from scratchgan.bench import flops
 from scratchgan.bench.load import (LOAD_KIND, BackgroundLoadError, background_load,
                                    check_background_load)
 from scratchgan.bench.mlp import MLP_BATCH, mlp_step_flops
+from scratchgan.io import MARK, atomic_write, json_mark
 from scratchgan.bench.overhead import CHAIN_OPS
 
 SECTIONS = ("kernels", "step", "wgan-gp", "load", "mlp", "overhead")
@@ -101,6 +103,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--chart", metavar="PATH", help="write a PNG bar chart (matplotlib)")
     p.add_argument("--markdown", metavar="PATH", help="write the tables as markdown "
                                                       "(the form of BENCHMARKS.md)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an existing --json, --markdown or --chart file that "
+                        "scratchgan did not write")
 
 
 def _worker_env(threads: int, malloc: str) -> dict[str, str]:
@@ -191,6 +196,8 @@ def run_benchmarks(args: argparse.Namespace, log=print) -> dict[str, Any]:
         values = batches if name == "batches" else getattr(args, name)
         if values is not None and min(values if isinstance(values, list) else [values]) < 1:
             raise ValueError(f"--{name.replace('_', '-')} must be at least 1, got {values}")
+    if not (max_wait >= 0 and math.isfinite(max_wait)):
+        raise ValueError(f"--max-wait must be a finite number of seconds >= 0, got {max_wait}")
     if device == "cuda":
         from scratchgan.backend import cuda_module
         cuda_module()        # DeviceUnavailable (a ValueError) names what is missing
@@ -384,12 +391,12 @@ def report(results: dict[str, Any], args: argparse.Namespace, log=print) -> None
     log("")
     log(rep.format_console(results))
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump(results, f, indent=1)
+        with atomic_write(args.json, "w") as f:
+            json.dump({**results, **json_mark("bench")}, f, indent=1)
         log(f"wrote {args.json}")
     if args.markdown:
-        with open(args.markdown, "w") as f:
-            f.write(rep.to_markdown(results))
+        with atomic_write(args.markdown, "w") as f:
+            f.write(f"<!-- written by {MARK} bench -->\n" + rep.to_markdown(results))
         log(f"wrote {args.markdown}")
     if args.chart:
         try:
@@ -399,9 +406,21 @@ def report(results: dict[str, Any], args: argparse.Namespace, log=print) -> None
             log(f"no chart: {e}")
 
 
+def check_outputs(args: argparse.Namespace) -> None:
+    """--json, --markdown and --chart checked before anything is measured (an
+    OutputPathError, a ValueError, names the option)."""
+    from scratchgan.gan.outputs import check_output_file
+    for option, suffixes in (("json", (".json",)), ("markdown", (".md",)),
+                             ("chart", (".png",))):
+        if getattr(args, option):
+            check_output_file(getattr(args, option), f"--{option}", suffixes,
+                              overwrite=args.overwrite)
+
+
 def run_from_args(args: argparse.Namespace) -> int:
     """Run, print and write what ``args`` (parsed by ``add_arguments``' options) asks for."""
     try:
+        check_outputs(args)
         results = run_benchmarks(args, log=lambda s: print(s, flush=True))
     except ValueError as e:
         print(f"scratchgan bench: {e}", file=sys.stderr)

@@ -12,10 +12,9 @@ from pathlib import Path
 from scratchgan import nn, optim
 from scratchgan import random as sg_random
 from scratchgan.backend import cuda_module
-from scratchgan.data import (PAIRED_DATASETS, Dataset, DatasetNotFoundError,
-                             PairedDataset, load_dataset, load_paired)
+from scratchgan.data import (PAIRED_DATASETS, Dataset, PairedDataset, has_held_out,
+                             load_dataset, load_held_out, load_paired)
 from scratchgan.data.paired import FILE_SCHEME as PAIRED_SCHEME
-from scratchgan.data.paired_files import paired_files
 from scratchgan.distributed import Communicator, from_environment
 from scratchgan.distributed.parallel import (ShardedLoader, convert_sync_batchnorm, make_guard,
                                              per_rank_settings)
@@ -91,15 +90,11 @@ def load_pairs(c: TrainConfig, split: str = "train", n: int | None = None) -> Pa
 
 def held_out_pairs(c: TrainConfig, n: int) -> PairedDataset:
     """n pairs of the test split (a folder's val/) of ``c.dataset``; from a folder, all of
-    val/ when it holds fewer, and its training pairs when it has no val/."""
-    scheme, _, path = c.dataset.partition(":")
-    if scheme != PAIRED_SCHEME:
+    val/ when it holds fewer. A DatasetNotFoundError naming the folder when it has no
+    val/: training pairs are never scored as held-out ones."""
+    if not is_paired(c.dataset):
         return load_pairs(c, "test", n)
-    try:
-        split, count = "test", len(paired_files(path, "test"))
-    except DatasetNotFoundError:        # no val/ (or no folder: then train/ says so too)
-        split, count = "train", len(paired_files(path, "train"))
-    return load_pairs(c, split, min(n, count))
+    return load_held_out(c.dataset, n, c.seed, c.data_dir or None, c.direction)
 
 
 #: held-out pairs in the run's grids: (largest image side, pairs)
@@ -117,7 +112,9 @@ def _translation(c: TrainConfig, dataset: PairedDataset | None, loss: GANLoss) -
                          batchnorm_in_d)
     size = dataset.inputs.shape[-1]
     n_fixed = next(n for side, n in FIXED_PAIRS if size <= side)
-    fixed = held_out_pairs(c, n_fixed) if dataset.name == c.dataset else dataset
+    # the grid's rows: held-out pairs where the dataset has them, else training pairs
+    fixed = (held_out_pairs(c, n_fixed) if dataset.name == c.dataset
+             and has_held_out(c.dataset) else dataset)
     task = TranslationTask(dataset, (fixed.inputs[:n_fixed], fixed.targets[:n_fixed]),
                            c.l1_weight, c.device)
     metadata = {"task": "pix2pix", "model": "unet", "input_shape": list(dataset.inputs.shape[1:]),

@@ -83,6 +83,8 @@ def save(path: str | Path, state: dict[str, Any]) -> Path:
 def load(path: str | Path) -> dict[str, Any]:
     """Read a checkpoint written by :func:`save`; a clear CheckpointError otherwise."""
     path = Path(path)
+    if path.is_dir():
+        raise CheckpointError(f"checkpoint {path} is a folder; give a ckpt-*.npz file in it")
     if not path.is_file():
         raise CheckpointError(f"checkpoint {path} does not exist")
     try:

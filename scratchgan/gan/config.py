@@ -8,7 +8,7 @@ import math
 import sys
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -49,7 +49,8 @@ class TrainConfig:
         "how D takes the label", ("projection", "concat")))
     spectral_norm: bool = field(default=False, metadata=_opt("spectral norm on D's weights"))
     steps: int = field(default=1700, metadata=_opt("generator updates to run", minimum=1))
-    batch_size: int = field(default=64, metadata=_opt("samples per batch", minimum=1))
+    batch_size: int = field(default=64, metadata=_opt(
+        "samples per batch (at least 2: batch norm normalises over the batch)", minimum=2))
     nz: int = field(default=0, metadata=_opt("noise size; 0 = model default (100 dcgan, 2 mlp)",
                                             minimum=0, maximum=4096))
     direction: str = field(default="AtoB", metadata=_opt(
@@ -98,7 +99,7 @@ class TrainConfig:
         "one-sided: real target = 1 - this", minimum=0, below=1))
     ema: float = field(default=0.999, metadata=_opt("EMA decay of G's weights (0 = off)",
                                                     minimum=0, below=1))
-    seed: int = field(default=0, metadata=_opt("seed of every random draw"))
+    seed: int = field(default=0, metadata=_opt("seed of every random draw", minimum=0))
     out: str = field(default="runs/default", metadata=_opt("run folder"))
     log_every: int = field(default=50, metadata=_opt("steps between metric records", minimum=1))
     sample_every: int = field(default=200, metadata=_opt("steps between sample grids", minimum=1))
@@ -133,44 +134,22 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         for f in fields(self):
-            value = getattr(self, f.name)
-            want = _TYPES[f.type]
-            if want is float and isinstance(value, int) and not isinstance(value, bool):
-                value = float(value)
-                setattr(self, f.name, value)
-            if not isinstance(value, want) or (want is int and isinstance(value, bool)):
-                raise ConfigError(f"config key {f.name!r} must be a {want.__name__}, "
-                                  f"got {value!r}")
-            choices, minimum = f.metadata["choices"], f.metadata["minimum"]
-            below, maximum = f.metadata.get("below"), f.metadata.get("maximum")
-            if choices and value not in choices:
-                raise ConfigError(f"config key {f.name!r} must be one of {', '.join(choices)}; "
-                                  f"got {value!r}")
-            if want is float and not math.isfinite(value):
-                raise ConfigError(f"config key {f.name!r} must be a finite number, got {value!r}")
-            if want is str and not value.strip() and f.name in _NON_EMPTY:
-                raise ConfigError(f"config key {f.name!r} must not be empty")
-            if minimum is not None and value < minimum:
-                raise ConfigError(f"config key {f.name!r} must be >= {minimum}, got {value!r}")
-            if below is not None and value >= below:
-                raise ConfigError(f"config key {f.name!r} must be < {below}, got {value!r}")
-            if maximum is not None and value > maximum:
-                raise ConfigError(f"config key {f.name!r} must be <= {maximum}, got {value!r}")
-        if self.task == "pix2pix":
-            unused = [f"{key} = {getattr(self, key)!r}" for key, off in
-                      (("conditional", False), ("spectral_norm", False), ("model", "auto"),
-                       ("pack", 1), ("maxout", 0), ("minibatch_std", False),
-                       ("g_upsample", "transposed"))
-                      if getattr(self, key) != off]
-            if unused:
-                raise ConfigError(f"task 'pix2pix' trains a U-Net and a PatchGAN on pairs; "
-                                  f"it does not take {', '.join(unused)}")
+            setattr(self, f.name, check_value(f.name, getattr(self, f.name)))
+        if self.maxout == 1:
+            raise ConfigError("config key 'maxout' must be 0 (LeakyReLU) or at least 2: a "
+                              "maxout of 1 piece leaves D with no nonlinearity")
+        unused = inapplicable_keys(self)
+        if unused:
+            raise ConfigError(unused[0])
         if self.pack > 1 and self.conditional:
             raise ConfigError("config key 'pack': packing scores packs of unlabelled samples; "
                               "it does not combine with conditional = true")
         if self.batch_size % self.pack:
             raise ConfigError(f"config key 'batch_size' ({self.batch_size}) must be a multiple "
                               f"of 'pack' ({self.pack}): D scores the batch in packs")
+        if self.batch_size // self.pack < 2:
+            raise ConfigError(f"config key 'batch_size' ({self.batch_size}) must give D at "
+                              f"least 2 packs of {self.pack}: batch norm needs 2 samples")
         if self.loss == "wgan" and self.optimizer == "adam" and self.clip <= 0:
             raise ConfigError("loss 'wgan' needs clip > 0 (weight clipping)")
 
@@ -194,11 +173,87 @@ class ConfigError(ValueError):
     """A configuration key or value is wrong; the message names it."""
 
 
+_FIELDS = {f.name: f for f in fields(TrainConfig)}
+
+
+def check_value(key: str, value: Any) -> Any:
+    """``value`` checked for config key ``key``: its type (an int is taken for a float),
+    its choices and its range (floats finite, listed strings not empty); a ConfigError
+    naming the key otherwise."""
+    f = _FIELDS[key]
+    want = _TYPES[f.type]
+    if want is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if not isinstance(value, want) or (want is int and isinstance(value, bool)):
+        raise ConfigError(f"config key {key!r} must be a {want.__name__}, got {value!r}")
+    meta = f.metadata
+    choices, minimum, below, maximum = (meta["choices"], meta["minimum"], meta["below"],
+                                        meta["maximum"])
+    if choices and value not in choices:
+        raise ConfigError(f"config key {key!r} must be one of {', '.join(choices)}; "
+                          f"got {value!r}")
+    if want is float and not math.isfinite(value):
+        raise ConfigError(f"config key {key!r} must be a finite number, got {value!r}")
+    if want is str and not value.strip() and key in _NON_EMPTY:
+        raise ConfigError(f"config key {key!r} must not be empty")
+    if minimum is not None and value < minimum:
+        raise ConfigError(f"config key {key!r} must be >= {minimum}, got {value!r}")
+    if below is not None and value >= below:
+        raise ConfigError(f"config key {key!r} must be < {below}, got {value!r}")
+    if maximum is not None and value > maximum:
+        raise ConfigError(f"config key {key!r} must be <= {maximum}, got {value!r}")
+    return value
+
+
+#: keys that do something only in some runs: key -> (whether it applies, the runs it
+#: applies to). A key that does not apply must keep its default, so that no option is
+#: taken and then silently ignored.
+_APPLIES_TO: dict[str, tuple[Callable[[TrainConfig], bool], str]] = {
+    "g_conditioning": (lambda c: c.conditional, "conditional runs (--conditional)"),
+    "d_conditioning": (lambda c: c.conditional, "conditional runs (--conditional)"),
+    "direction": (lambda c: c.task == "pix2pix", "task pix2pix"),
+    "l1_weight": (lambda c: c.task == "pix2pix", "task pix2pix"),
+    "nz": (lambda c: c.task == "gan", "task gan (pix2pix's U-Net takes no noise)"),
+    "gp_weight": (lambda c: c.loss == "wgan-gp", "loss wgan-gp (the gradient penalty)"),
+    "clip": (lambda c: c.loss == "wgan", "loss wgan (weight clipping)"),
+    "label_smoothing": (lambda c: c.loss in ("minimax", "nonsaturating"),
+                        "the BCE losses, minimax and nonsaturating"),
+    **{key: (lambda c: c.task == "gan", "task gan (pix2pix trains a U-Net and a PatchGAN)")
+       for key in ("conditional", "spectral_norm", "model", "pack", "maxout",
+                   "minibatch_std", "g_upsample")},
+}
+
+
+def inapplicable_keys(config: TrainConfig) -> list[str]:
+    """One message per key of ``config`` that is set away from its default in a run it
+    does nothing in (``_APPLIES_TO``); empty when every key set does something."""
+    return [f"config key {key!r}: this run does not take {key} = {getattr(config, key)!r}, "
+            f"which does nothing here; it applies to {runs} only (leave it out)"
+            for key, (applies, runs) in _APPLIES_TO.items()
+            if getattr(config, key) != _FIELDS[key].default and not applies(config)]
+
+
+def saved_config(saved: dict[str, Any]) -> TrainConfig:
+    """The TrainConfig of a run's saved config (a checkpoint's or a config.toml): keys this
+    version does not know are left out, and keys that did nothing in that run (set before
+    such keys were refused) go back to their defaults."""
+    values = {k: v for k, v in saved.items() if k in _FIELDS}
+    probe = dataclasses.replace(TrainConfig(), **{k: v for k, v in values.items()
+                                                  if k in ("task", "loss", "conditional")})
+    for key, (applies, _) in _APPLIES_TO.items():
+        if not applies(probe):
+            values.pop(key, None)
+    return TrainConfig(**values)
+
+
 #: config keys that must agree between a checkpoint and the run resuming it
 RESUME_KEYS = ("task", "dataset", "model", "loss", "conditional", "g_conditioning",
                "d_conditioning", "spectral_norm", "d_batchnorm", "g_upsample", "nz",
                "direction", "ngf", "ndf", "pack", "maxout", "minibatch_std", "optimizer",
                "seed", "batch_size")
+#: config keys a resume takes from the command, not the run: where the folder is and how
+#: the run is shown (never recorded as changes)
+UNRECORDED_KEYS = ("out", "progress", "detect_anomaly")
 #: keeping an EMA of G or not must agree too; its decay, like every key not listed, may
 #: change on a resume, takes effect and is recorded (``changes.jsonl``)
 
@@ -224,29 +279,45 @@ def known_keys() -> list[str]:
     return [f.name for f in fields(TrainConfig)]
 
 
-def make_config(file: str | Path | None = None, **overrides: Any) -> TrainConfig:
-    """Defaults, then the TOML ``file``, then ``overrides`` (None values are skipped)."""
-    values: dict[str, Any] = {}
-    if file is not None:
-        path = Path(file)
-        try:
-            values.update(tomllib.loads(path.read_text(encoding="utf-8")))
-        except FileNotFoundError:
-            raise ConfigError(f"config file {path} does not exist") from None
-        except IsADirectoryError:
-            raise ConfigError(f"config file {path} is a folder, not a TOML file") from None
-        except UnicodeDecodeError as e:
-            raise ConfigError(f"config file {path} is not UTF-8 text (byte {e.start + 1}: "
-                              f"{e.reason}); TOML files are UTF-8") from None
-        except OSError as e:
-            raise ConfigError(f"config file {path} cannot be read: {e.strerror or e}") from None
-        except tomllib.TOMLDecodeError as e:
-            raise ConfigError(f"config file {path} is not valid TOML: {e}") from None
-    values.update({k: v for k, v in overrides.items() if v is not None})
-    unknown = sorted(set(values) - set(known_keys()))
+def read_config_file(file: str | Path) -> dict[str, Any]:
+    """The keys of a TOML config file, each checked (``check_value``): a wrong key or
+    value names the file even where a command-line option will override it."""
+    path = Path(file)
+    try:
+        values = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except IsADirectoryError:
+        raise ConfigError(f"config file {path} is a folder, not a TOML file") from None
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"config file {path} is not UTF-8 text (byte {e.start + 1}: "
+                          f"{e.reason}); TOML files are UTF-8") from None
+    except OSError as e:
+        raise ConfigError(f"config file {path} cannot be read: {e.strerror or e}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"config file {path} is not valid TOML: {e}") from None
+    unknown = sorted(set(values) - set(_FIELDS))
     if unknown:
-        where = f" in {file}" if file else ""
         raise ConfigError(f"unknown config key{'s' if len(unknown) > 1 else ''} "
-                          f"{', '.join(map(repr, unknown))}{where}; known keys: "
+                          f"{', '.join(map(repr, unknown))} in {path}; known keys: "
+                          f"{', '.join(known_keys())}")
+    try:
+        return {key: check_value(key, value) for key, value in values.items()}
+    except ConfigError as e:
+        raise ConfigError(f"{e} (in {path})") from None
+
+
+def make_config(file: str | Path | None = None, base: dict[str, Any] | None = None,
+                **overrides: Any) -> TrainConfig:
+    """``base`` (default: the defaults), then the TOML ``file``, then ``overrides`` (None
+    values are skipped). A resume passes the run's own config.toml as ``base``."""
+    values: dict[str, Any] = dict(base or {})
+    if file is not None:
+        values.update(read_config_file(file))
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    unknown = sorted(set(values) - set(_FIELDS))
+    if unknown:
+        raise ConfigError(f"unknown config key{'s' if len(unknown) > 1 else ''} "
+                          f"{', '.join(map(repr, unknown))}; known keys: "
                           f"{', '.join(known_keys())}")
     return TrainConfig(**values)

@@ -59,7 +59,7 @@ from scratchgan.gan.evaluate import (MIXTURES, ImageReference, evaluate_generato
                                      image_reference, why_unscored, write_json_atomically)
 from scratchgan.gan.trainer import Trainer, TrainingDiverged, layer_grad_norms
 from scratchgan.gan.translate import (TranslationReference, evaluate_translator,
-                                      translation_reference)
+                                      translation_reference, why_unscored_pairs)
 from scratchgan.gan.runfolder import (RUN_LOGS, RunFolderError, RunFolderNotEmpty, RunLock,
                                       clear_run_files, read_jsonl, run_files)
 from scratchgan.io import append_line, atomic_write
@@ -116,7 +116,7 @@ class Run:
         try:
             self._open(config, resume, trainer, overwrite)
         except BaseException:
-            self.lock.release()
+            self.lock.release_and_undo()     # refused: no folder left behind
             raise
 
     def _open(self, config: TrainConfig, resume: bool, trainer: Trainer | None,
@@ -160,7 +160,8 @@ class Run:
                                       f"cut short by a crash or a full disk)")
         self._reference = self._eval_reference() if config.eval_every else None
         self.scores: dict[str, Any] | None = None
-        unscored = None if config.task == "pix2pix" else why_unscored(config.dataset)
+        why = why_unscored_pairs if config.task == "pix2pix" else why_unscored
+        unscored = why(config.dataset)
         self._scored = bool(config.score_n) and unscored is None
         if config.score_n and unscored:
             self.notes.append(f"no scores.json at the end: {unscored}")

@@ -28,7 +28,7 @@ except ImportError:  # pragma: no cover - Windows: no flock; runs are not locked
     fcntl = None
 
 __all__ = ["LOCK_NAME", "RUN_LOGS", "RunFolderError", "RunFolderInUse", "RunFolderNotEmpty",
-           "RunLock", "run_files", "clear_run_files", "read_jsonl"]
+           "RunLock", "run_files", "run_folder_holding", "clear_run_files", "read_jsonl"]
 
 LOCK_NAME = ".scratchgan.lock"
 #: the append-only logs of a run folder
@@ -60,6 +60,7 @@ class RunLock:
         self.folder = Path(folder)
         self.path = self.folder / LOCK_NAME
         self._fd: int | None = None
+        self._made: list[Path] = []   # the folders acquire created, innermost first
 
     @property
     def held(self) -> bool:
@@ -69,7 +70,9 @@ class RunLock:
         """Take the lock (the folder is created) or raise RunFolderInUse naming the holder."""
         if self._fd is not None or fcntl is None:
             return self
+        missing = [f for f in (self.folder, *self.folder.parents) if not f.exists()]
         self.folder.mkdir(parents=True, exist_ok=True)
+        self._made = missing
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -94,6 +97,18 @@ class RunLock:
         if self._fd is not None:
             fd, self._fd = self._fd, None
             os.close(fd)
+
+    def release_and_undo(self) -> None:
+        """Release, and remove what :meth:`acquire` created when nothing else was written
+        there since: a run refused at its start leaves no folder behind."""
+        self.release()
+        if self._made and [p.name for p in self.folder.iterdir()] == [LOCK_NAME]:
+            self.path.unlink()
+            for folder in self._made:
+                if any(folder.iterdir()):
+                    break
+                folder.rmdir()
+        self._made = []
 
     def __enter__(self) -> "RunLock":
         return self.acquire()
@@ -122,6 +137,22 @@ def run_files(folder: str | Path) -> list[str]:
         else:
             found.append(entry.name)
     return found
+
+
+def run_folder_holding(path: str | Path) -> Path | None:
+    """The run folder that ``path`` names one of the files of (its config, logs, plots,
+    grids, lock, samples or checkpoints), or None: a folder is a run's when it holds a
+    config.toml, a lock file or a checkpoints/ folder."""
+    path = Path(path)
+    parent = path.parent
+    if path.name in (*_RUN_FILES, LOCK_NAME):
+        folder = parent
+    elif any(parent.name == sub and path.match(pattern) for sub, pattern in _RUN_GLOBS):
+        folder = parent.parent
+    else:
+        return None
+    marks = (folder / "config.toml", folder / LOCK_NAME, folder / "checkpoints")
+    return folder if any(m.exists() for m in marks) else None
 
 
 def clear_run_files(folder: str | Path) -> None:

@@ -15,12 +15,16 @@ from scratchgan.gan.models import build_models
 def parse_labels(text: str, num_classes: int) -> list[int]:
     """"0-9", "3" or "1,4,7" -> the label list, each in [0, num_classes)."""
     labels: list[int] = []
-    try:
-        for part in text.split(","):
-            lo, _, hi = part.partition("-")
-            labels += list(range(int(lo), int(hi or lo) + 1))
-    except ValueError:
-        raise ValueError(f"--labels takes e.g. 0-9, 3 or 1,4,7; got {text!r}") from None
+    for part in text.split(","):
+        lo, _, hi = part.partition("-")
+        try:
+            first, last = int(lo), int(hi or lo)
+        except ValueError:
+            raise ValueError(f"--labels takes e.g. 0-9, 3 or 1,4,7; got {text!r}") from None
+        if last < first:
+            raise ValueError(f"--labels {text!r}: the range {part} runs backwards; write "
+                             f"{last}-{first}")
+        labels += list(range(first, last + 1))
     bad = [k for k in labels if not 0 <= k < num_classes]
     if bad or not labels:
         raise ValueError(f"--labels {text!r}: labels must lie in [0, {num_classes})")

@@ -185,13 +185,15 @@ class Trainer:
 
     def load_state_dict(self, state: dict[str, Any], source: str = "checkpoint") -> None:
         """Continue from ``state`` (a checkpoint of a run with the same RESUME_KEYS)."""
-        saved = state.get("config", {})
-        saved = {k: saved.get(k, resume_key_default(k)) for k in RESUME_KEYS}
+        config = state.get("config")
+        if not isinstance(config, dict):
+            raise checkpoint.CheckpointError(f"{source} has no config table to resume from")
+        saved = {k: config.get(k, resume_key_default(k)) for k in RESUME_KEYS}
         # the widths are the DCGAN's and the U-Net's: the MLPs' sizes are fixed
         unused = ("ngf", "ndf") if self.metadata.get("model") == "mlp" else ()
         differ = [k for k in RESUME_KEYS if saved[k] != getattr(self.config, k)
                   and k not in unused]
-        ema = state.get("config", {}).get("ema", 0.0)
+        ema = config.get("ema", 0.0)
         if (isinstance(ema, (int, float)) and ema > 0) != (self.config.ema > 0):
             saved["ema"] = ema          # the decay may change, keeping an EMA or not may not
             differ.append("ema")

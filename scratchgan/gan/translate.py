@@ -23,16 +23,17 @@ import numpy as np
 
 from scratchgan import nn
 from scratchgan.config import no_grad
-from scratchgan.data import PAIRED_DATASETS, DataFileError, DatasetNotFoundError, PairedDataset
+from scratchgan.data import (PAIRED_DATASETS, DataFileError, DatasetNotFoundError, PairedDataset,
+                             has_held_out)
 from scratchgan.data.image_files import IMAGE_KEYS, load_npz_images, read_image_files
 from scratchgan.data.paired_files import IMAGE_SUFFIXES
 from scratchgan.gan import checkpoint
-from scratchgan.gan.config import TrainConfig, known_keys
+from scratchgan.gan.config import TrainConfig, saved_config
 from scratchgan.gan.metrics.classifier import (CLASSIFIER_FOR_DATASET, DigitClassifier,
                                                load_classifier)
 from scratchgan.gan.metrics.translation import translation_scores
 from scratchgan.gan.models import build_pix2pix
-from scratchgan.io import atomic_write
+from scratchgan.io import PNG_METADATA, atomic_write
 
 Translate = Callable[[np.ndarray], np.ndarray]
 TASK = "pix2pix"
@@ -53,6 +54,13 @@ class TranslationReference:
     pairs: PairedDataset
     classifier: DigitClassifier | None
     classifier_name: str | None
+
+
+def why_unscored_pairs(dataset: str) -> str | None:
+    """Why a pix2pix run on the paired ``dataset`` cannot score itself (None: it can): a
+    paired:DIR folder without val/ has no held-out pairs."""
+    return None if has_held_out(dataset) else (f"{dataset} has no val/ folder, so no "
+                                               f"held-out pairs to score")
 
 
 def translation_reference(config: TrainConfig, n: int) -> TranslationReference:
@@ -97,11 +105,6 @@ def format_translation(result: dict[str, Any]) -> str:
     return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
 
 
-def _config(state: dict[str, Any]) -> TrainConfig:
-    keys = set(known_keys())
-    return TrainConfig(**{k: v for k, v in state["config"].items() if k in keys})
-
-
 def generator_of(state: dict[str, Any], path: str | Path) -> nn.Module:
     """The generator of a pix2pix checkpoint's ``state`` (EMA weights when kept), in eval
     mode; a CheckpointError naming ``path`` for any other checkpoint."""
@@ -142,7 +145,7 @@ def evaluate_translation(path: str | Path, state: dict[str, Any], n: int = 10000
     """Score the translator of the checkpoint ``path`` (its loaded ``state``) on n held-out
     pairs of its dataset drawn with ``seed`` (fewer when the held-out split is smaller)."""
     G = generator_of(state, path)
-    config = dataclasses.replace(_config(state), seed=seed,
+    config = dataclasses.replace(saved_config(state["config"]), seed=seed,
                                  data_dir=data_dir or state["config"].get("data_dir", ""))
     result = evaluate_translator(as_translate(G), translation_reference(config, n), batch_size)
     return {"checkpoint": str(path), "step": state.get("step"), "seed": seed, **result}
@@ -156,6 +159,7 @@ def read_images(path: str | Path) -> tuple[np.ndarray, list[str]]:
         files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
         if not files:
             raise DataFileError(f"{path}: no .png or .jpg files in it")
+        _check_distinct_stems(files, path)
         return read_image_files(files), [p.stem for p in files]
     if path.suffix.lower() == ".npz":
         images, _, _ = load_npz_images(path)
@@ -164,6 +168,18 @@ def read_images(path: str | Path) -> tuple[np.ndarray, list[str]]:
         raise DatasetNotFoundError(f"{path}: no such file or folder")
     raise DataFileError(f"{path}: give a folder of PNG or JPEG images or an .npz of images "
                         f"(under {' or '.join(map(repr, IMAGE_KEYS))})")
+
+
+def _check_distinct_stems(files: list[Path], folder: Path) -> None:
+    """Refuse inputs that would be written to one output (``a.png``, ``a.jpg``, ``a.JPEG``
+    all become ``a.png``), naming them."""
+    by_stem: dict[str, list[str]] = {}
+    for p in files:
+        by_stem.setdefault(p.stem, []).append(p.name)
+    clash = next((names for names in by_stem.values() if len(names) > 1), None)
+    if clash:
+        raise DataFileError(f"{folder}: {', '.join(clash)} would all be translated into "
+                            f"{Path(clash[0]).stem}.png; rename all but one")
 
 
 def check_inputs(images: np.ndarray, G: nn.Module, source: str) -> np.ndarray:
@@ -182,15 +198,18 @@ def check_inputs(images: np.ndarray, G: nn.Module, source: str) -> np.ndarray:
     return images
 
 
+def output_paths(names: list[str], folder: str | Path) -> list[Path]:
+    """Where the translations of the inputs ``names`` go: ``folder/<name>.png``."""
+    return [Path(folder) / f"{name}.png" for name in names]
+
+
 def write_images(images: np.ndarray, names: list[str], folder: str | Path) -> list[Path]:
     """Each image (C, H, W) in [-1, 1] as ``folder/<name>.png`` (grey or RGB)."""
-    folder = Path(folder)
-    paths = []
-    for image, name in zip(images, names):
+    paths = output_paths(names, folder)
+    for image, path in zip(images, paths):
         pixels = (np.clip(image, -1, 1) + 1) / 2
         pixels = pixels[0] if pixels.shape[0] == 1 else pixels.transpose(1, 2, 0)
-        path = folder / f"{name}.png"
         with atomic_write(path) as fh:
-            matplotlib.image.imsave(fh, pixels, format="png", cmap="gray", vmin=0, vmax=1)
-        paths.append(path)
+            matplotlib.image.imsave(fh, pixels, format="png", cmap="gray", vmin=0, vmax=1,
+                                    metadata=PNG_METADATA)
     return paths

@@ -102,7 +102,7 @@ def build_checkpoint_step(path: str, side: str = "d", batch: int = 2,
     from scratchgan.distributed.comm import SingleProcess
     from scratchgan.gan import checkpoint
     from scratchgan.gan.build import build_trainer
-    from scratchgan.gan.config import TrainConfig
+    from scratchgan.gan.config import saved_config
     from scratchgan.random import manual_seed
 
     if side not in ("d", "g"):
@@ -111,11 +111,9 @@ def build_checkpoint_step(path: str, side: str = "d", batch: int = 2,
     saved = state.get("config")
     if not isinstance(saved, dict) or "G" not in state or "D" not in state:
         raise checkpoint.CheckpointError(f"{path} has no config, G or D to explain")
-    known = {f.name for f in dataclasses.fields(TrainConfig)}
     with tempfile.TemporaryDirectory() as out:   # the trainer's folder: nothing is written
-        config = TrainConfig(**{**{k: v for k, v in saved.items() if k in known},
-                                "batch_size": batch, "ema": 0.0, "out": out,
-                                "progress": False, "device": "cpu", "eval_every": 0})
+        config = dataclasses.replace(saved_config(saved), batch_size=batch, ema=0.0, out=out,
+                                     progress=False, device="cpu", eval_every=0)
         t = build_trainer(config, comm=SingleProcess())
     try:
         t.G.load_state_dict(state["G"])

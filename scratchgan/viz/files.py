@@ -11,14 +11,15 @@ from pathlib import Path
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from scratchgan.io import atomic_write
+from scratchgan.io import PNG_METADATA, atomic_write
 
 
 def save_figure(figure: Figure, path: str | Path, dpi: int = 100) -> Path:
     """Render ``figure`` to a PNG at ``path`` with ``atomic_write``, so a crash never
-    leaves half a picture under ``path``."""
+    leaves half a picture under ``path``; the PNG carries scratchgan's mark
+    (``io.PNG_METADATA``)."""
     path = Path(path)
     FigureCanvasAgg(figure)
     with atomic_write(path) as file:
-        figure.savefig(file, format="png", dpi=dpi)
+        figure.savefig(file, format="png", dpi=dpi, metadata=PNG_METADATA)
     return path

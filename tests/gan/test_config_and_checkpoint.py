@@ -37,7 +37,7 @@ def test_unknown_keys_are_named(tmp_path):
 
 
 @pytest.mark.parametrize("key,value,match", [
-    ("batch_size", 0, "'batch_size' must be >= 1"),
+    ("batch_size", 0, "'batch_size' must be >= 2"),
     ("batch_size", "64", "'batch_size' must be a int"),
     ("loss", "wasserstein", "'loss' must be one of minimax, nonsaturating"),
     ("ema", -0.1, "'ema' must be >= 0"),

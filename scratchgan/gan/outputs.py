@@ -1,0 +1,150 @@
+"""Where a command may write, checked before it does any work.
+
+Every file a command writes (``sample --out``, ``eval --json``, ``translate --out``,
+``explain --dot``, ``bench --json/--markdown/--chart``) is checked here first, so that a
+wrong path is named at once, not after minutes of work, and no output replaces data:
+
+- ``-`` (standard output) is refused, and a file's name must end in the suffix of what
+  is written into it (``.png``, ``.json``, ...): ``--out s.jpg`` does not get PNG bytes;
+- a folder where a file goes, or a file where a folder goes, is named as such;
+- the folder that holds an output must exist: nothing creates missing folders on the
+  way (``--out /nonexistent/x.png`` is refused, not made at the root);
+- an output that is one of the command's inputs (``--out ck.npz`` of ``--checkpoint
+  ck.npz``) or one of a run folder's own files (its config, logs, plots, samples,
+  checkpoints: ``runfolder.run_folder_holding``) is refused;
+- an existing file that scratchgan did not write is refused unless ``--overwrite`` is
+  given. What scratchgan writes carries a mark (``io.MARK``): a PNG's ``Software``
+  text chunk, a JSON object's ``written_by`` key, the first line of a text file; so
+  writing the same output twice needs no flag, and a user's own file is never replaced
+  by mistake.
+"""
+from __future__ import annotations
+
+import json
+import os
+import struct
+from pathlib import Path
+from typing import Iterable
+
+from scratchgan.gan.runfolder import run_folder_holding
+from scratchgan.io import MARK
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+class OutputPathError(ValueError):
+    """An output path a command must not write; the message names the option and why."""
+
+
+def written_by_scratchgan(path: str | Path) -> bool:
+    """Whether the file at ``path`` carries scratchgan's mark (see the module docstring)."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(1 << 16)
+    except OSError:
+        return False
+    if head.startswith(_PNG_SIGNATURE):
+        return _png_software(head).startswith(MARK)
+    if path.suffix.lower() == ".json":
+        try:
+            obj = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False
+        return isinstance(obj, dict) and str(obj.get("written_by", "")).startswith(MARK)
+    return MARK.encode() in head.split(b"\n", 1)[0]
+
+
+def _png_software(data: bytes) -> str:
+    """The ``Software`` tEXt chunk of the PNG whose first bytes are ``data`` ('' if none
+    before the image data)."""
+    at = len(_PNG_SIGNATURE)
+    while at + 8 <= len(data):
+        length, kind = struct.unpack(">I4s", data[at:at + 8])
+        if kind in (b"IDAT", b"IEND"):
+            break
+        if kind == b"tEXt":
+            key, _, text = data[at + 8:at + 8 + length].partition(b"\0")
+            if key == b"Software":
+                return text.decode("latin-1")
+        at += 12 + length
+    return ""
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def check_output_file(path: str | Path, option: str, suffixes: tuple[str, ...],
+                      inputs: Iterable[str | Path] = (), overwrite: bool = False,
+                      command_writes: tuple[str, ...] = ()) -> Path:
+    """``path`` as the file ``option`` writes, refused (OutputPathError) for any reason of
+    the module docstring. ``suffixes``: the endings it may have (lower case, with the
+    dot); ``inputs``: the files the command reads; ``command_writes``: name patterns of
+    run files this command writes itself (eval's ``*.eval.json`` beside a checkpoint)."""
+    text = str(path)
+    if text == "-":
+        raise OutputPathError(f"{option} -: writing to standard output is not supported; "
+                              f"give a file name ending in {' or '.join(suffixes)}")
+    path = Path(path)
+    if path.is_dir():
+        raise OutputPathError(f"{option} {path} is a folder; give a file name ending in "
+                              f"{' or '.join(suffixes)}")
+    if path.suffix.lower() not in suffixes:
+        raise OutputPathError(f"{option} {path}: the file name must end in "
+                              f"{' or '.join(suffixes)} (the format it writes)")
+    _check_parent(path, option)
+    for source in inputs:
+        if _same_file(path, Path(source)):
+            raise OutputPathError(f"{option} {path} is an input of this command; choose "
+                                  f"another file")
+    folder = run_folder_holding(path)
+    if folder is not None and not any(path.match(p) for p in command_writes):
+        raise OutputPathError(f"{option} {path} is a file of the run folder {folder}; "
+                              f"write outside the run's own files")
+    if path.exists() and not overwrite and not written_by_scratchgan(path):
+        raise OutputPathError(f"{option} {path} already exists and scratchgan did not write "
+                              f"it: pass --overwrite to replace it, or choose another name")
+    return path
+
+
+def check_output_folder(path: str | Path, option: str, inputs: Iterable[str | Path] = ()
+                        ) -> Path:
+    """``path`` as a folder ``option`` writes files into (created if absent, in a folder
+    that exists), refused where it is a file, an input, or a run folder's own folder."""
+    path = Path(path)
+    if str(path) == "-":
+        raise OutputPathError(f"{option} -: writing to standard output is not supported; "
+                              f"give a folder")
+    if path.exists() and not path.is_dir():
+        raise OutputPathError(f"{option} {path} is a file, not a folder")
+    _check_parent(path, option)
+    for source in inputs:
+        if _same_file(path, Path(source)):
+            raise OutputPathError(f"{option} {path} is the input folder; write the outputs "
+                                  f"into another folder, so no input is replaced")
+    return path
+
+
+def check_new_files(paths: list[Path], option: str, overwrite: bool) -> None:
+    """Refuse, naming the first, any of ``paths`` that exists and scratchgan did not write
+    (unless ``overwrite``)."""
+    if overwrite:
+        return
+    for path in paths:
+        if path.exists() and not written_by_scratchgan(path):
+            raise OutputPathError(f"{option}: {path} already exists and scratchgan did not "
+                                  f"write it: pass --overwrite to replace it, or choose "
+                                  f"another folder")
+
+
+def _check_parent(path: Path, option: str) -> None:
+    parent = path.parent
+    if not parent.exists():
+        raise OutputPathError(f"{option} {path}: folder {parent} does not exist (create it "
+                              f"first)")
+    if not parent.is_dir():
+        raise OutputPathError(f"{option} {path}: {parent} is a file, not a folder")
