@@ -54,7 +54,7 @@ from tqdm import tqdm
 from scratchgan import viz
 from scratchgan.gan import checkpoint, replay
 from scratchgan.gan.build import build_trainer
-from scratchgan.gan.config import TrainConfig
+from scratchgan.gan.config import UNRECORDED_KEYS, TrainConfig
 from scratchgan.gan.evaluate import (MIXTURES, ImageReference, evaluate_generator,
                                      image_reference, why_unscored, write_json_atomically)
 from scratchgan.gan.trainer import Trainer, TrainingDiverged, layer_grad_norms
@@ -63,9 +63,6 @@ from scratchgan.gan.translate import (TranslationReference, evaluate_translator,
 from scratchgan.gan.runfolder import (RUN_LOGS, RunFolderError, RunFolderNotEmpty, RunLock,
                                       clear_run_files, read_jsonl, run_files)
 from scratchgan.io import append_line, atomic_write
-
-#: config keys a resume ignores when they differ (where the folder is, how it is shown)
-_UNRECORDED = ("out", "progress", "detect_anomaly")
 
 
 #: the signals that stop a run after its step and checkpoint (SIGHUP: not on Windows)
@@ -195,7 +192,7 @@ class Run:
         t.load_state_dict(state, source=str(path))
         self.changes = [{"step": step, "key": k, "from": saved[k], "to": v}
                         for k, v in config.to_dict().items()
-                        if k in saved and saved[k] != v and k not in _UNRECORDED]
+                        if k in saved and saved[k] != v and k not in UNRECORDED_KEYS]
         return saved
 
     def _eval_reference(self) -> ImageReference | TranslationReference | None:
