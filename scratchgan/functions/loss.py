@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from scratchgan.autograd.function import Function
 from scratchgan.autograd.tensor import Tensor
 from scratchgan.backend import kernel
@@ -58,6 +60,21 @@ class BCEWithLogitsGrad(Function):
         return g_x, g_t, g_gy
 
 
+def _check_target(loss: str, x: Any, t: Any) -> None:
+    """A ValueError unless the target ``t`` has the shape of the input ``x`` or is a scalar
+    (a number, or a 0-d array, that stands for every element): a target that only
+    broadcasts, such as (N, 1) against (N,), would silently compare every prediction
+    with every target."""
+    x_shape, t_shape = _shape(x), _shape(t)
+    if t_shape != x_shape and t_shape != ():
+        raise ValueError(f"{loss}: input shape {x_shape} and target shape {t_shape} differ "
+                         "(the target must have the input's shape, or be a scalar)")
+
+
+def _shape(v: Any) -> tuple[int, ...]:
+    return v.shape if isinstance(v, Tensor) else np.shape(v)
+
+
 def _reduce(loss: Tensor, reduction: str) -> Tensor:
     if reduction == "mean":
         return mean(loss)
@@ -69,16 +86,22 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
 
 
 def bce_with_logits(x: Any, t: Any, reduction: str = "mean") -> Tensor:
-    """Binary cross-entropy from logits; ``t`` may be a constant such as 1.0 or 0.9."""
+    """Binary cross-entropy from logits. ``t`` has the shape of ``x`` or is a constant such
+    as 1.0 or 0.9 (any other shape is a ValueError, as for every loss here)."""
+    _check_target("bce_with_logits", x, t)
     return _reduce(BCEWithLogits()(x, t), reduction)
 
 
 def mse(x: Any, t: Any, reduction: str = "mean") -> Tensor:
-    """Mean squared error: reduce((x - t)^2); composed of sub, pow and sum."""
+    """Mean squared error: reduce((x - t)^2); composed of sub, pow and sum. ``t`` has the
+    shape of ``x`` or is a scalar."""
+    _check_target("mse", x, t)
     return _reduce((x - t) ** 2, reduction)
 
 
 def l1(x: Any, t: Any, reduction: str = "mean") -> Tensor:
     """Mean absolute error: reduce(|x - t|); composed of sub, abs and sum. Its gradient is the
-    subgradient gy * sign(x - t), 0 where x == t (see :class:`~scratchgan.functions.Abs`)."""
+    subgradient gy * sign(x - t), 0 where x == t (see :class:`~scratchgan.functions.Abs`).
+    ``t`` has the shape of ``x`` or is a scalar."""
+    _check_target("l1", x, t)
     return _reduce(abs(x - t), reduction)

@@ -1,7 +1,11 @@
 import math
 
+import re
+
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import scratchgan as sg
 from scratchgan import functions as F
@@ -63,3 +67,34 @@ def test_bce_with_a_constant_target_matches_the_textbook_loss():
 def test_unknown_reduction():
     with pytest.raises(ValueError, match="unknown reduction 'avg'"):
         F.mse(sg.Tensor([1.0]), 0.0, reduction="avg")
+
+
+LOSSES = {"mse": F.mse, "l1": F.l1, "bce_with_logits": F.bce_with_logits}
+
+
+@pytest.mark.parametrize("name", LOSSES)
+def test_a_target_that_only_broadcasts_is_refused(name):
+    x, t = sg.Tensor(np.zeros((4, 1))), sg.Tensor(np.arange(4.0))
+    with pytest.raises(ValueError, match=re.escape(f"{name}: input shape (4, 1) and target "
+                                                   "shape (4,) differ")):
+        LOSSES[name](x, t)
+
+
+@given(shape=st.lists(st.integers(1, 3), min_size=1, max_size=3).map(tuple), data=st.data())
+def test_every_target_shape_but_the_input_shape_or_a_scalar_is_refused(shape, data):
+    """A target with one length-1 axis more, one axis fewer or one size changed (the first
+    two broadcast against the input, the last does not) is refused; the input's shape and
+    scalars are taken."""
+    name = data.draw(st.sampled_from(sorted(LOSSES)))
+    i = data.draw(st.integers(0, len(shape) - 1))
+    changed = data.draw(st.sampled_from([
+        shape[:i] + (1,) + shape[i:],
+        shape[:i] + shape[i + 1:] or (1, 1),     # () would be a scalar, which is taken
+        shape[:i] + (shape[i] + 1,) + shape[i + 1:],
+    ]))
+    loss, x = LOSSES[name], sg.Tensor(np.zeros(shape))
+    with pytest.raises(ValueError, match=re.escape(f"{name}: input shape {shape} and target "
+                                                   f"shape {changed} differ")):
+        loss(x, np.zeros(changed))
+    for target in (np.zeros(shape), 0.5, np.float64(0.5), np.array(0.5)):
+        assert loss(x, target).shape == ()
