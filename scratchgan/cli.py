@@ -103,11 +103,14 @@ def _train(args: argparse.Namespace) -> int:
 
     def last_good() -> str:
         """What a stopped run keeps: its last good checkpoint, named."""
-        if run is not None and getattr(run, "trainer", None) is not None:
-            return f"; {run.trainer.checkpoints.describe_latest()}"
-        if config is not None:
-            from scratchgan.gan.checkpoint import Checkpoints
-            return f"; {Checkpoints(Path(config.out) / 'checkpoints', 1).describe_latest()}"
+        from scratchgan.gan.checkpoint import Checkpoints
+        try:
+            if run is not None and getattr(run, "trainer", None) is not None:
+                return f"; {run.trainer.checkpoints.describe_latest()}"
+            if config is not None:
+                return f"; {Checkpoints(Path(config.out) / 'checkpoints', 1).describe_latest()}"
+        except RunFolderError as e:       # its checkpoints/ replaced by a file meanwhile
+            return f"; {e}"
         return ""
     try:
         if args.resume and args.overwrite:
@@ -409,6 +412,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"scratchgan {args.verb}: interrupted", file=sys.stderr)
         return 130
+    except SystemError as e:       # Ctrl-C inside a Numba kernel's call can arrive wrapped
+        if isinstance(e.__cause__, KeyboardInterrupt):
+            print(f"scratchgan {args.verb}: interrupted", file=sys.stderr)
+            return 130
+        raise
 
 
 if __name__ == "__main__":

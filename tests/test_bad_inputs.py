@@ -163,3 +163,18 @@ def test_a_full_disk_is_named_and_leaves_no_temporary_file(tmp_path, limit):
     assert line.startswith(f"scratchgan train: {out}") and "File too large" in line
     assert "no checkpoint was written yet" in line or "the last good checkpoint is" in line
     assert not list(out.rglob("*.tmp"))
+
+
+def test_ctrl_c_wrapped_by_numba_is_an_interrupt(monkeypatch, capsys):
+    """Ctrl-C inside a Numba kernel's call can surface as a SystemError whose cause is the
+    KeyboardInterrupt: still one line and status 130, not a traceback."""
+    import scratchgan.gradcheck_report as report
+
+    def interrupted(*args, **kwargs):
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as e:
+            raise SystemError("CPUDispatcher returned a result with an exception set") from e
+    monkeypatch.setattr(report, "run", interrupted)
+    assert main(["gradcheck", "--op", "tanh"]) == 130
+    assert capsys.readouterr().err == "scratchgan gradcheck: interrupted\n"
