@@ -15,6 +15,7 @@ backend is imported when it is first asked for).
 from __future__ import annotations
 
 import importlib
+import os
 from typing import Callable
 
 from scratchgan_kernels import portable
@@ -33,10 +34,33 @@ class BackendUnavailable(RuntimeError):
     """The requested kernel backend cannot be imported on this machine."""
 
 
+def _numba_environment_error() -> str | None:
+    """Why Numba cannot be imported with this environment, or None. Numba reads
+    NUMBA_NUM_THREADS at import: a value that is not an integer >= 1 makes the import fail
+    (0) or print a traceback inside a warning (``abc``), so the backend is not imported."""
+    value = os.environ.get("NUMBA_NUM_THREADS")
+    if value is None:
+        return None
+    try:
+        if int(value) >= 1:
+            return None
+    except ValueError:
+        pass
+    return f"NUMBA_NUM_THREADS={value!r} is not a thread count, an integer >= 1"
+
+
+_ENVIRONMENT_CHECKS = {"numba": _numba_environment_error}
+
+
 def _load(backend: str) -> dict[str, Callable] | None:
     if backend in _loaded:
         return _loaded[backend]
     if backend in _errors:
+        return None
+    check = _ENVIRONMENT_CHECKS.get(backend)
+    reason = check() if check is not None else None
+    if reason is not None:
+        _errors[backend] = reason
         return None
     try:
         kernels = importlib.import_module(_BACKEND_MODULES[backend]).KERNELS
@@ -45,6 +69,13 @@ def _load(backend: str) -> dict[str, Callable] | None:
         return None
     _loaded[backend] = kernels
     return kernels
+
+
+def unavailable_reason(backend: str) -> str | None:
+    """Why ``backend`` cannot run here (the import error, or the environment variable
+    that rules it out), or None when it can."""
+    backend = _ALIASES.get(backend, backend)
+    return None if _load(backend) is not None else _errors[backend]
 
 
 def available_backends() -> list[str]:

@@ -21,11 +21,13 @@ import scratchgan_kernels
 
 
 def _default_cpu_kernels() -> str:
-    """``"numba"`` where that backend imports, else ``"numpy"`` and one warning."""
-    if "numba" in scratchgan_kernels.available_backends():
+    """``"numba"`` where that backend imports, else ``"numpy"`` and one warning that says
+    why (numba is not installed, or e.g. NUMBA_NUM_THREADS is not a thread count)."""
+    reason = scratchgan_kernels.unavailable_reason("numba")
+    if reason is None:
         return "numba"
-    warnings.warn("scratchgan: the numba kernel backend does not import here (is numba "
-                  "installed?); using the NumPy reference kernels, which are much slower",
+    warnings.warn(f"scratchgan: the numba kernel backend cannot be used here ({reason}); "
+                  "using the NumPy reference kernels, which are much slower",
                   RuntimeWarning, stacklevel=2)
     return "numpy"
 
