@@ -70,7 +70,8 @@ def test_bench_quick_kernels_from_the_command_line(tmp_path, capsys):
         assert r["max_rel_diff"] < 1e-3     # every backend computed the same product
     assert "step" not in results and "wgan-gp" not in results
     text = md.read_text()
-    assert text.startswith("# Benchmarks") and "Quick smoke run" in text
+    assert text.startswith("<!-- written by scratchgan bench -->\n# Benchmarks\n")
+    assert "Quick smoke run" in text
     assert "| layer | op | MFLOP |" in text and "## How it is measured" in text
 
 
