@@ -41,8 +41,8 @@ def _initial_grads(outputs: list[Tensor], grad_outputs: list) -> list[Tensor]:
                 raise RuntimeError(
                     f"the gradient can be implied only for a one-element output, but outputs[{i}] "
                     f"has shape {y.shape}: pass gy, an array of that shape")
-            gy = get_array_module(y.data).ones(y.shape, y.dtype)
-        if not isinstance(gy, Tensor):
+            gy = Tensor._from_array(get_array_module(y.data).ones(y.shape, y.dtype))
+        elif not isinstance(gy, Tensor):
             gy = Tensor(get_array_module(y.data).asarray(as_array(gy, y.dtype)))
         elif gy.device != y.device:
             raise TypeError(f"gy lives on {gy.device} but outputs[{i}] on {y.device}; "
@@ -122,6 +122,7 @@ def _run(outputs: list[Tensor], grad_outputs: list, retain_graph: bool | None,
                     for i, y in enumerate(ys)]
             if all(g is None for g in fgys):
                 continue
+            f.check_versions()
             if monitor is None:
                 gxs = f.backward(*fgys)
             else:
@@ -188,7 +189,7 @@ def _take_output_grad(f: Function, i: int, y: Tensor | None, grads: dict[int, Te
             grads[id(y)] = g
     if g is None and len(f.output_meta) > 1:
         shape, dtype = f.output_meta[i]
-        g = Tensor(get_array_module(f.inputs[0].data).zeros(shape, dtype))
+        g = Tensor._from_array(get_array_module(f.inputs[0].data).zeros(shape, dtype))
     return g
 
 
@@ -201,13 +202,13 @@ def backward(outputs: Sequence[Tensor], grad_outputs: Sequence | None = None,
     for key, gx in grads.items():
         x = tensors[key]
         if not create_graph:
-            gx = Tensor(gx.data)
+            gx = Tensor._from_array(gx.data)
         if x.grad is None:
             x.grad = gx
         elif create_graph:
             x.grad = x.grad + gx
         else:
-            x.grad = Tensor(x.grad.data + gx.data)
+            x.grad = Tensor._from_array(x.grad.data + gx.data)
 
 
 def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, create_graph: bool = False,
@@ -231,7 +232,7 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, create_graph: bool
     for i, x in enumerate(inputs):
         gx = found.get(id(x))
         if gx is None and materialize_grads:
-            gx = Tensor(get_array_module(x.data).zeros(x.shape, x.dtype))
+            gx = Tensor._from_array(get_array_module(x.data).zeros(x.shape, x.dtype))
         elif gx is None and not allow_unused:
             raise RuntimeError(f"inputs[{i}] (shape {x.shape}) was not used to compute the "
                                "outputs; pass allow_unused=True to get None for it, or "

@@ -4,9 +4,21 @@ A Tensor made by the user is a *leaf*: ``creator`` is None and, when
 ``requires_grad`` is set, ``backward`` accumulates into its ``grad``. A Tensor
 returned by a Function while the graph is recorded has that Function as its
 ``creator``; its gradient is passed on, not stored (unless ``retain_grad()``).
+
+``Tensor(array)`` copies the array, as ``torch.tensor`` does: editing the array later
+does not change the Tensor. The library wraps the arrays it makes itself (op outputs,
+gradients) without a copy, through ``Tensor._from_array``.
+
+In-place changes are counted: ``_version`` goes up by one on every assignment to
+``.data`` (``t.data = a``, ``t.data -= a``), every optimizer step, ``nn.init`` fill and
+``load_state_dict`` that writes into a Parameter. A Function records the versions of the
+inputs its backward reads, and backward refuses (a RuntimeError naming the Function, the
+input and both versions) when one has changed since, where the gradient would silently be
+wrong. Code that writes into ``t.data[...]`` itself should add one to ``t._version``.
 """
 from __future__ import annotations
 
+from numbers import Number
 from typing import Any
 
 import numpy as np
@@ -48,6 +60,18 @@ def as_array(data: Any, dtype: Any = None) -> Any:
     return arr
 
 
+def _owned_array(data: Any, dtype: Any) -> Any:
+    """``as_array(data, dtype)``, never sharing memory with ``data``: an array (or a
+    Tensor's array) is copied, once, in ``dtype``."""
+    if isinstance(data, (Number, list, tuple)):    # Python data: a fresh array anyway
+        return as_array(data, dtype)
+    source = data.data if isinstance(data, Tensor) else data
+    xp = get_array_module(source)
+    if isinstance(source, np.ndarray) or xp is not np:
+        return xp.array(source, dtype=dtype, copy=True)
+    return as_array(data, dtype)
+
+
 def _preview(data: Any) -> str:
     text = repr(data)
     return text if len(text) <= 60 else text[:57] + "..."
@@ -58,46 +82,74 @@ class Tensor:
 
     Args:
         data: array-like; Python floats become float32, NumPy/CuPy arrays keep their dtype.
+            An array (or a Tensor) is copied: the Tensor never shares memory with it.
         requires_grad: accumulate gradients into ``.grad`` on ``backward`` (floating dtypes only).
         name: a label shown in ``repr`` and in gradcheck messages.
     """
 
     __array_ufunc__ = None  # ndarray (op) Tensor defers to Tensor's reflected operator
     _grad_hooks: Any = ()   # an instance list once a hook is registered (register_hook)
+    # the state of a fresh Tensor, set per instance once it changes
+    requires_grad: bool = False
+    name: str | None = None
+    grad: Tensor | None = None
+    creator: Any = None     # the Function that produced this Tensor, if recorded
+    generation: int = 0     # creator.generation + 1: orders the backward pass
+    retains_grad: bool = False
+    _version: int = 0       # assignments to .data and in-place writes (module docstring)
 
     def __init__(self, data: Any, requires_grad: bool = False, name: str | None = None,
                  dtype: Any = None) -> None:
-        self.data = as_array(data, dtype)
-        kind = self.data.dtype.kind
+        self._data = array = _owned_array(data, dtype)
+        kind = array.dtype.kind
         if kind not in "biufc":
             raise TypeError(f"a Tensor holds numbers (bool, integer or floating point), not "
-                            f"dtype {self.data.dtype}: {_preview(data)}")
+                            f"dtype {array.dtype}: {_preview(data)}")
         if requires_grad and kind != "f":
             raise TypeError(f"only real floating-point Tensors can require gradients, got "
-                            f"dtype {self.data.dtype}")
+                            f"dtype {array.dtype}")
         self.requires_grad = bool(requires_grad)
         self.name = name
-        self.grad: Tensor | None = None
-        self.creator = None           # the Function that produced this Tensor, if recorded
-        self.generation = 0           # creator.generation + 1: orders the backward pass
-        self.retains_grad = False
+
+    @classmethod
+    def _from_array(cls, array: Any, requires_grad: bool = False,
+                    name: str | None = None) -> Tensor:
+        """A Tensor holding ``array`` itself (no copy, no checks): for arrays the library
+        has just made (op outputs, gradients), which no user holds."""
+        t = cls.__new__(cls)
+        t._data = array
+        if requires_grad:
+            t.requires_grad = True
+        if name is not None:
+            t.name = name
+        return t
+
+    @property
+    def data(self) -> Any:
+        """The array. Assigning it (``t.data = a``, ``t.data += a``) bumps ``_version``."""
+        return self._data
+
+    @data.setter
+    def data(self, array: Any) -> None:
+        self._data = array
+        self._version += 1
 
     # -- array facts -------------------------------------------------------
     @property
     def shape(self) -> tuple[int, ...]:
-        return self.data.shape
+        return self._data.shape
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def size(self) -> int:
-        return self.data.size
+        return self._data.size
 
     @property
     def dtype(self):
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def is_leaf(self) -> bool:
@@ -131,12 +183,12 @@ class Tensor:
         return self.numpy().reshape(()).item()
 
     def detach(self) -> Tensor:
-        """The same data, cut from the graph."""
-        return Tensor(self.data, name=self.name)
+        """The same data (the same array, not a copy), cut from the graph."""
+        return Tensor._from_array(self.data, name=self.name)
 
     def astype(self, dtype: Any) -> Tensor:
         """A copy in ``dtype``, cut from the graph (cast parameters before building graphs)."""
-        return Tensor(self.data.astype(dtype), requires_grad=self.requires_grad, name=self.name)
+        return Tensor(self.data, requires_grad=self.requires_grad, name=self.name, dtype=dtype)
 
     def to(self, device: str | None = None, dtype: Any = None) -> Tensor:
         """This Tensor on ``device`` (``"cpu"`` or ``"cuda"``) and/or in ``dtype``: ``self``

@@ -50,6 +50,8 @@ class LeakyReLUGrad(Function):
     Gradients: g_x = 0 (piecewise constant in x); g_gy = leaky_relu_grad(x, ggx)
     """
 
+    saved_inputs = (0,)  # x, not gy
+
     def __init__(self, slope: float) -> None:
         self.slope = slope
 
@@ -67,6 +69,8 @@ class Sigmoid(Function):
     Gradients: gx = gy * y * (1 - y)
     """
 
+    saved_inputs = ()  # backward reads the output
+
     def forward(self, x):
         xp = get_array_module(x)
         half = x.dtype.type(0.5)
@@ -83,6 +87,8 @@ class Tanh(Function):
     Shapes:    x: any; y: like x
     Gradients: gx = gy * (1 - y^2)
     """
+
+    saved_inputs = ()  # backward reads the output
 
     def forward(self, x):
         return get_array_module(x).tanh(x)

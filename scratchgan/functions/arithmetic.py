@@ -25,6 +25,7 @@ class Add(Function):
     Gradients: gx0 = sum_to(gy, x0.shape); gx1 = sum_to(gy, x1.shape)
     """
 
+    saved_inputs = ()  # backward reads shapes only
     promotes_integers = True
 
     def forward(self, x0, x1):
@@ -42,6 +43,7 @@ class Sub(Function):
     Gradients: gx0 = sum_to(gy, x0.shape); gx1 = -sum_to(gy, x1.shape)
     """
 
+    saved_inputs = ()  # backward reads shapes only
     promotes_integers = True
 
     def forward(self, x0, x1):
@@ -95,6 +97,8 @@ class Neg(Function):
     Gradients: gx = -gy
     """
 
+    saved_inputs = ()  # backward reads no input
+
     def forward(self, x):
         return -x
 
@@ -130,6 +134,8 @@ class Exp(Function):
     Gradients: gx = gy * y
     """
 
+    saved_inputs = ()  # backward reads the output
+
     def forward(self, x):
         return get_array_module(x).exp(x)
 
@@ -157,6 +163,8 @@ class Sqrt(Function):
     Shapes:    x: any; y: like x
     Gradients: gx = gy / (2 y)
     """
+
+    saved_inputs = ()  # backward reads the output
 
     def forward(self, x):
         return get_array_module(x).sqrt(x)
@@ -187,6 +195,8 @@ class AbsGrad(Function):
     Shapes:    x: any; gy: like x; gx: like x
     Gradients: g_x = 0 (piecewise constant in x); g_gy = abs_grad(x, ggx)
     """
+
+    saved_inputs = (0,)  # x, not gy
 
     def forward(self, x, gy):
         return gy * get_array_module(x).sign(x)

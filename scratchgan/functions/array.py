@@ -34,6 +34,8 @@ class Reshape(Function):
     Gradients: gx = reshape(gy, x.shape)
     """
 
+    saved_inputs = ()  # backward reads shapes only
+
     def __init__(self, shape: tuple[int, ...]) -> None:
         self.shape = shape
 
@@ -62,6 +64,8 @@ class Transpose(Function):
     Gradients: gx = transpose(gy, argsort(axes))
     """
 
+    saved_inputs = ()  # backward reads shapes only
+
     def __init__(self, axes: tuple[int, ...] | None) -> None:
         self.axes = axes
 
@@ -87,6 +91,8 @@ class BroadcastTo(Function):
     Shapes:    x: broadcastable to ``shape``; y: ``shape``
     Gradients: gx = sum_to(gy, x.shape)
     """
+
+    saved_inputs = ()  # backward reads shapes only
 
     def __init__(self, shape: tuple[int, ...]) -> None:
         self.shape = shape
@@ -117,6 +123,8 @@ class SumTo(Function):
     Gradients: gx = broadcast_to(gy, x.shape)
     """
 
+    saved_inputs = ()  # backward reads shapes only
+
     def __init__(self, shape: tuple[int, ...]) -> None:
         self.shape = shape
 
@@ -146,6 +154,8 @@ class Sum(Function):
     Shapes:    x: any; y: x.shape without the summed axes (kept as 1 if ``keepdims``)
     Gradients: gx = broadcast_to(gy with the summed axes restored as 1, x.shape)
     """
+
+    saved_inputs = ()  # backward reads shapes only
 
     def __init__(self, axis: tuple[int, ...], keepdims: bool) -> None:
         self.axis = axis
@@ -199,7 +209,7 @@ class Max(Function):
         winner = xp.expand_dims(xp.argmax(x, axis=self.axis), self.axis)
         positions = xp.arange(x.shape[self.axis]).reshape(
             tuple(-1 if i == self.axis else 1 for i in range(x.ndim)))
-        onehot = Tensor((positions == winner).astype(x.dtype))
+        onehot = Tensor._from_array((positions == winner).astype(x.dtype))
         kept = tuple(1 if i == self.axis else d for i, d in enumerate(x.shape))
         return reshape(gy, kept) * onehot
 
@@ -263,6 +273,8 @@ class GetItem(Function):
     Gradients: gx = getitem_grad(gy, index, x.shape)  (scatter-add of gy into zeros)
     """
 
+    saved_inputs = ()  # backward reads shapes only
+
     def __init__(self, index: Any) -> None:
         self.index = index
 
@@ -289,6 +301,8 @@ class GetItemGrad(Function):
     Gradients: ggy = ggx[index]  (scatter-add and gather are adjoint)
     """
 
+    saved_inputs = ()  # backward reads shapes only
+
     def __init__(self, index: Any, shape: tuple[int, ...]) -> None:
         self.index = index
         self.shape = shape
@@ -310,6 +324,8 @@ class Concat(Function):
     Shapes:    x_i: equal except along ``axis``; y: sizes along ``axis`` added
     Gradients: gx_i = gy[..., offset_i : offset_i + size_i, ...]  (a getitem)
     """
+
+    saved_inputs = ()  # backward reads shapes only
 
     def __init__(self, axis: int) -> None:
         self.axis = axis

@@ -70,6 +70,8 @@ class Conv2d(Function):
                conv2d_grad_weight again; gb is linear in gy
     """
 
+    saved_inputs = (0, 1)  # x and W, not b
+
     def __init__(self, stride: Pair, padding: Pair) -> None:
         self.stride = stride
         self.padding = padding
@@ -109,6 +111,8 @@ class ConvTranspose2d(Function):
                gb = sum(gy, axis=(0, 2, 3))
     Double:    bilinear in (x, W), closed under differentiation as for Conv2d
     """
+
+    saved_inputs = (0, 1)  # x and W, not b
 
     def __init__(self, stride: Pair, padding: Pair, output_padding: Pair) -> None:
         self.stride = stride

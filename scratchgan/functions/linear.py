@@ -47,6 +47,8 @@ class Linear(Function):
     Double:    bilinear in (x, W), like matmul; b enters linearly
     """
 
+    saved_inputs = (0, 1)  # x and W, not b
+
     def forward(self, x, W, b=None):
         if x.ndim != 2 or W.ndim != 2 or x.shape[1] != W.shape[1]:
             raise ValueError(f"linear: x of shape {x.shape} needs W of shape (O, {x.shape[-1]}), "

@@ -38,6 +38,8 @@ class BatchNorm(Function):
     Double:    see batch_norm_grad
     """
 
+    saved_inputs = (0, 1)  # x and gamma, not beta
+
     def __init__(self, eps: float) -> None:
         self.eps = eps
 
@@ -88,6 +90,8 @@ class BatchNormLeakyReLU(Function):
                (gx, ggamma, gbeta) = batch_norm_leaky_relu_grad(x, gamma, y, gy), one op
     Double:    see batch_norm_leaky_relu_grad
     """
+
+    saved_inputs = (0, 1)  # x and gamma, not beta
 
     def __init__(self, eps: float, slope: float) -> None:
         self.eps = eps
@@ -201,8 +205,8 @@ def batch_norm(x: Any, gamma: Any, beta: Any, running_mean: np.ndarray | None = 
         return y
     if running_mean is None or running_var is None:
         raise ValueError("batch_norm in eval mode needs running_mean and running_var")
-    inv_std = Tensor(((running_var + eps) ** -0.5).reshape(bshape).astype(x.dtype))
+    inv_std = Tensor(((running_var + eps) ** -0.5).reshape(bshape), dtype=x.dtype)
     scale = reshape(gamma, bshape) * inv_std
-    shift = reshape(beta, bshape) - Tensor(running_mean.reshape(bshape).astype(x.dtype)) * scale
+    shift = reshape(beta, bshape) - Tensor(running_mean.reshape(bshape), dtype=x.dtype) * scale
     y = x * scale + shift
     return y if slope is None else leaky_relu(y, slope)

@@ -55,8 +55,10 @@ def calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
 
 
 def _fill(tensor: Tensor, values: Any) -> Tensor:
-    """Write ``values`` into ``tensor.data`` in place (cast to its dtype); returns tensor."""
+    """Write ``values`` into ``tensor.data`` in place (cast to its dtype), bumping its
+    ``_version``; returns tensor."""
     tensor.data[...] = get_array_module(tensor.data).asarray(values, dtype=tensor.dtype)
+    tensor._version += 1
     return tensor
 
 

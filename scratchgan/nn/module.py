@@ -296,7 +296,8 @@ class Module:
         Nothing is copied unless everything fits: with ``strict`` every key must
         match; shapes and dtypes must match always. The ValueError names every
         missing key, unexpected key and mismatching array. Returns the keys that
-        ``strict=False`` skipped.
+        ``strict=False`` skipped. Each Parameter written gets a new ``_version`` (a graph
+        built before the load cannot be backpropagated through).
         """
         entries = dict(self._state_entries())
         missing = [key for key in entries if key not in state]
@@ -322,8 +323,12 @@ class Module:
             values[key] = value
         if problems:
             raise ValueError(f"load_state_dict into {type(self).__name__}: " + "; ".join(problems))
+        params = {_join(prefix, name): p for prefix, module in self.named_modules()
+                  for name, p in module._parameters.items()}
         for key, value in values.items():
             entries[key][...] = get_array_module(entries[key]).asarray(value)
+            if key in params:
+                params[key]._version += 1
         return IncompatibleKeys(missing, unexpected)
 
     def to(self, device: str | None = None, dtype: Any = None) -> Module:
@@ -335,7 +340,7 @@ class Module:
         for p in self.parameters():
             p.data = convert(p.data)
             if p.grad is not None:
-                p.grad = Tensor(convert(p.grad.data))
+                p.grad = Tensor._from_array(convert(p.grad.data))
         for module in self.modules():
             for name, b in module._buffers.items():
                 module._buffers[name] = convert(b)

@@ -80,7 +80,7 @@ class SpectralNorm:
         # D(fake), then one backward) moves u and v in place before this backward runs.
         moved_shape = xp.moveaxis(weight.data, self.dim, 0).shape
         uv = xp.outer(module.weight_u, module.weight_v).reshape(moved_shape)
-        uv = Tensor(xp.moveaxis(uv, 0, self.dim))
+        uv = Tensor._from_array(xp.moveaxis(uv, 0, self.dim))
         return weight / F.sum(weight * uv)
 
 

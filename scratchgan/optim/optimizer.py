@@ -118,7 +118,9 @@ class Optimizer:
             p.grad = None
 
     def step(self) -> None:
-        """Update every parameter that has a gradient (those with grad None are skipped)."""
+        """Update every parameter that has a gradient (those with grad None are skipped), in
+        place; each update bumps the parameter's ``_version``, so a backward through a graph
+        built before the step raises instead of using the new values."""
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is None:
@@ -128,6 +130,7 @@ class Optimizer:
                     raise ValueError(f"{self.name}: a parameter is {p.dtype}{p.shape} but its grad "
                                      f"is {g.dtype}{g.shape}")
                 self.update(p, g, self.state.setdefault(p, {}), group)
+                p._version += 1   # an in-place change: a graph built before it is stale
 
     # -- state -----------------------------------------------------------------
     def _params(self) -> list[Tensor]:
