@@ -85,6 +85,10 @@ class Tensor:
             An array (or a Tensor) is copied: the Tensor never shares memory with it.
         requires_grad: accumulate gradients into ``.grad`` on ``backward`` (floating dtypes only).
         name: a label shown in ``repr`` and in gradcheck messages.
+
+    ``==`` and ``!=`` compare element-wise and return a bool Tensor (not differentiable);
+    hashing stays by identity, so Tensors work as dict keys and set members. ``bool()``
+    is defined for one-element Tensors only.
     """
 
     __array_ufunc__ = None  # ndarray (op) Tensor defers to Tensor's reflected operator
@@ -162,6 +166,32 @@ class Tensor:
 
     def __len__(self) -> int:
         return len(self.data)
+
+    def __bool__(self) -> bool:
+        if self.size != 1:
+            raise ValueError(f"the truth value of a Tensor with {self.size} elements is "
+                             "ambiguous; use .data.any() or .data.all()")
+        return bool(self.data)
+
+    def _comparand(self, other: Any) -> Any:
+        """The array ``other`` stands for in a comparison, or None for an object that is
+        not numeric data (then ``==`` falls back to identity)."""
+        if isinstance(other, Tensor):
+            return other.data
+        if isinstance(other, (Number, np.ndarray, np.generic, list, tuple)) \
+                or get_array_module(other) is not np:
+            return other
+        return None
+
+    def __eq__(self, other: Any) -> Any:
+        """Element-wise ``==``: a bool Tensor of the broadcast shape, not differentiable."""
+        other = self._comparand(other)
+        return NotImplemented if other is None else Tensor._from_array(self.data == other)
+
+    def __ne__(self, other: Any) -> Any:
+        """Element-wise ``!=``: a bool Tensor of the broadcast shape, not differentiable."""
+        other = self._comparand(other)
+        return NotImplemented if other is None else Tensor._from_array(self.data != other)
 
     def __repr__(self) -> str:
         body = np.array2string(to_numpy(self.data), prefix="Tensor(", precision=4, threshold=20)

@@ -51,6 +51,12 @@ class Reshape(Function):
 
 
 def reshape(x: Any, shape: Sequence[int]) -> Tensor:
+    """``x`` viewed as ``shape``: a sequence of ints (NumPy integers too, not bools or
+    floats), one of which may be -1 (inferred from the size)."""
+    for i, s in enumerate(shape):
+        if isinstance(s, bool) or not isinstance(s, (int, np.integer)):
+            raise TypeError(f"reshape: sizes must be integers, got {s!r} at position {i} of "
+                            f"shape {tuple(shape)!r}")
     shape = tuple(int(s) for s in shape)
     if isinstance(x, Tensor) and x.shape == shape:
         return x
@@ -176,11 +182,16 @@ def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A0
 
 
 def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
-    """Mean over ``axis``: ``sum(x, axis) / n``, n the number of elements summed."""
+    """Mean over ``axis``: ``sum(x, axis) / n``, n the number of elements summed, which must
+    not be 0 (the mean of nothing is a ValueError, not NaN)."""
     x = x if isinstance(x, Tensor) else Tensor(x)
     axes = _normalize_axes(axis, x.ndim)
     n = int(np.prod([x.shape[a] for a in axes]))
-    return sum(x, axes, keepdims) * (1.0 / n if n else 1.0)
+    if n == 0:
+        what = "the Tensor" if axis is None else f"axis {axis!r}"
+        raise ValueError(f"mean: {what} of shape {x.shape} holds no elements, and the mean of "
+                         "no elements is undefined")
+    return sum(x, axes, keepdims) * (1.0 / n)
 
 
 class Max(Function):

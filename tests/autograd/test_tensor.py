@@ -40,3 +40,27 @@ def test_pow_rejects_tensor_exponents():
 def test_bad_data_is_named():
     with pytest.raises(TypeError, match="cannot make a Tensor"):
         sg.Tensor({"a": 1})
+
+
+@pytest.mark.parametrize("n", [0, 2, 5])
+def test_the_truth_of_a_tensor_of_several_elements_is_ambiguous(n):
+    with pytest.raises(ValueError, match=f"the truth value of a Tensor with {n} elements is "
+                                         "ambiguous"):
+        bool(sg.Tensor(np.zeros(n)))
+
+
+def test_the_truth_of_a_one_element_tensor_is_its_value():
+    assert not sg.Tensor(0.0) and not sg.Tensor([[0.0]]) and sg.Tensor([2.0])
+
+
+def test_equality_is_element_wise_and_hashing_by_identity():
+    a, b = sg.Tensor([1.0, 2.0, 3.0], requires_grad=True), sg.Tensor([1.0, 5.0, 3.0])
+    for got, want in [(a == b, [True, False, True]), (a != b, [False, True, False]),
+                      (a == 2.0, [False, True, False]), (np.array([1.0, 0, 0]) == a,
+                                                         [True, False, False])]:
+        assert isinstance(got, sg.Tensor) and got.dtype == np.bool_ and not got.requires_grad
+        assert got.data.tolist() == want
+    assert (a == None) is False and (a != "a") is True    # noqa: E711 (not numbers: identity)
+    seen = {a: "a", b: "b"}
+    assert seen[a] == "a" and seen[b] == "b" and a in {a, b} and len({a, b, a}) == 2
+    assert sg.Tensor([1.0]) == sg.Tensor([1.0]) and sg.Tensor(1.0) != sg.Tensor(2.0)

@@ -1,5 +1,9 @@
+import re
+
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import scratchgan as sg
 from scratchgan import functions as F
@@ -227,3 +231,29 @@ def test_shape_errors_name_the_shapes():
         x[5]
     with pytest.raises(ValueError, match="not a permutation"):
         F.transpose(x, (0, 0))
+
+
+@pytest.mark.parametrize("shape, bad, at", [((3.0, 2.0), "3.0", 0), ((3, True), "True", 1),
+                                            ((6, np.float64(1)), "np.float64(1.0)", 1)])
+def test_reshape_sizes_must_be_integers(shape, bad, at):
+    x = sg.Tensor(np.zeros(6))
+    with pytest.raises(TypeError, match=re.escape(f"reshape: sizes must be integers, got {bad} "
+                                                  f"at position {at} of shape")):
+        F.reshape(x, shape)
+    assert F.reshape(x, (np.int64(3), -1)).shape == (3, 2)
+
+
+@given(shape=st.lists(st.integers(0, 3), min_size=1, max_size=3).map(tuple), data=st.data())
+def test_the_mean_of_no_elements_is_refused(shape, data):
+    """Over every axis and over each single axis: refused where the averaged axes hold no
+    element (the mean would be NaN), computed otherwise (even if the result is empty)."""
+    x = sg.Tensor(np.ones(shape))
+    for axis in [None] + list(range(len(shape))):
+        kept = shape if axis is None else (shape[axis],)
+        if 0 in kept:
+            what = "the Tensor" if axis is None else f"axis {axis}"
+            with pytest.raises(ValueError, match=re.escape(f"mean: {what} of shape {shape} "
+                                                          "holds no elements")):
+                F.mean(x, axis)
+        else:
+            np.testing.assert_array_equal(F.mean(x, axis).data, np.ones(shape).mean(axis))
