@@ -6,14 +6,16 @@ from typing import Any
 from scratchgan import functions as F
 from scratchgan.autograd.tensor import Tensor
 from scratchgan.nn.module import Module
+from scratchgan.nn.validation import check_real
 
 
 class LeakyReLU(Module):
-    """y = x if x > 0 else negative_slope * x (DCGAN's discriminator uses 0.2)."""
+    """y = x if x > 0 else negative_slope * x (DCGAN's discriminator uses 0.2); the slope
+    must be a finite number."""
 
     def __init__(self, negative_slope: float = 0.2) -> None:
         super().__init__()
-        self.negative_slope = float(negative_slope)
+        self.negative_slope = check_real("LeakyReLU", "negative_slope", negative_slope)
 
     def forward(self, x: Any) -> Tensor:
         return F.leaky_relu(x, self.negative_slope)

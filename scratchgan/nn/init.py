@@ -18,6 +18,7 @@ from typing import Any
 
 from scratchgan.autograd.tensor import Tensor
 from scratchgan.backend import get_array_module
+from scratchgan.nn.validation import check_real
 from scratchgan.random import get_rng
 
 _LINEAR_GAINS = ("linear", "identity", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
@@ -36,9 +37,7 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
         return math.sqrt(2.0)
     if nonlinearity == "leaky_relu":
         slope = 0.01 if param is None else param
-        if isinstance(slope, bool) or not isinstance(slope, (int, float)):
-            raise ValueError(f"calculate_gain: the leaky_relu slope must be a number, "
-                             f"got {slope!r}")
+        slope = check_real("calculate_gain", "the leaky_relu slope", slope)
         return math.sqrt(2.0 / (1 + slope ** 2))
     if nonlinearity == "selu":
         return 0.75
@@ -68,14 +67,17 @@ def _check(tensor: Any, fn: str) -> None:
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
-    """Fill with draws from N(mean, std^2)."""
+    """Fill with draws from N(mean, std^2); mean finite, std finite and >= 0."""
     _check(tensor, "normal_")
+    mean = check_real("normal_", "mean", mean)
+    std = check_real("normal_", "std", std, lambda v: v >= 0, "a finite number >= 0")
     return _fill(tensor, get_rng().normal(mean, std, tensor.shape))
 
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
-    """Fill with draws from U(a, b)."""
+    """Fill with draws from U(a, b), a <= b both finite."""
     _check(tensor, "uniform_")
+    a, b = check_real("uniform_", "a", a), check_real("uniform_", "b", b)
     if not a <= b:
         raise ValueError(f"uniform_: need a <= b, got a={a}, b={b}")
     return _fill(tensor, get_rng().uniform(a, b, tensor.shape))

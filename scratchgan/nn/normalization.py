@@ -18,7 +18,7 @@ from scratchgan.autograd.tensor import Tensor
 from scratchgan.config import no_grad
 from scratchgan.nn.module import Module
 from scratchgan.nn.parameter import Parameter
-from scratchgan.nn.validation import check_positive_int
+from scratchgan.nn.validation import check_positive_int, check_real
 
 
 _LAYOUTS = {2: "(N, C)", 3: "(N, C, L)", 4: "(N, C, H, W)"}
@@ -27,7 +27,8 @@ _LAYOUTS = {2: "(N, C)", 3: "(N, C, L)", 4: "(N, C, H, W)"}
 class BatchNorm(Module):
     """Base of BatchNorm1d and BatchNorm2d: parameters weight (gamma, ones) and bias
     (beta, zeros), buffers running_mean (zeros), running_var (ones) and
-    num_batches_tracked (the number of training-mode forwards)."""
+    num_batches_tracked (the number of training-mode forwards). ``eps`` must be positive
+    and finite, ``momentum`` in [0, 1]."""
 
     input_ndims: tuple[int, ...]  # the accepted numbers of input dimensions
 
@@ -35,11 +36,8 @@ class BatchNorm(Module):
         super().__init__()
         name = type(self).__name__
         self.num_features = check_positive_int(name, "num_features", num_features)
-        if not eps > 0:
-            raise ValueError(f"{name}: eps must be positive, got {eps!r}")
-        if not 0 <= momentum <= 1:
-            raise ValueError(f"{name}: momentum must lie in [0, 1], got {momentum!r}")
-        self.eps, self.momentum = float(eps), float(momentum)
+        self.eps = check_real(name, "eps", eps, lambda v: v > 0, "positive and finite")
+        self.momentum = check_real(name, "momentum", momentum, lambda v: 0 <= v <= 1, "in [0, 1]")
         self.weight = Parameter(np.ones(num_features, np.float32))
         self.bias = Parameter(np.zeros(num_features, np.float32))
         self.register_buffer("running_mean", np.zeros(num_features, np.float32))
@@ -113,11 +111,11 @@ class MinibatchStd(Module):
     (N, C, ...) -> (N, C + 1, ...). A generator that collapses onto a few modes makes s
     small where real batches make it large, so D can tell them apart. Like batch norm it
     couples the samples of a batch; built from Functions, it is differentiable to any
-    order."""
+    order. ``eps`` must be positive and finite."""
 
     def __init__(self, eps: float = 1e-8) -> None:
         super().__init__()
-        self.eps = float(eps)
+        self.eps = check_real("MinibatchStd", "eps", eps, lambda v: v > 0, "positive and finite")
 
     def forward(self, x: Any) -> Tensor:
         x = x if isinstance(x, Tensor) else Tensor(x)

@@ -30,6 +30,7 @@ from scratchgan.config import no_grad
 from scratchgan.nn.conv import Conv2d, ConvTranspose2d
 from scratchgan.nn.linear import Linear
 from scratchgan.nn.module import Module
+from scratchgan.nn.validation import check_real
 from scratchgan.random import get_rng
 
 
@@ -93,7 +94,7 @@ def spectral_norm(module: Module, n_power_iterations: int = 1, eps: float = 1e-1
     a random u drawn from ``scratchgan.random.get_rng()`` and v = W^T u / |W^T u|.
     Before each forward ``module.weight`` is recomputed as weight_orig / sigma, after
     ``n_power_iterations`` power iterations in training mode (see the module docstring).
-    ``eps`` keeps the normalizations away from division by zero.
+    ``eps`` (positive and finite) keeps the normalizations away from division by zero.
     """
     if not isinstance(module, (Linear, Conv2d, ConvTranspose2d)):
         raise TypeError(f"spectral_norm supports Linear, Conv2d and ConvTranspose2d, "
@@ -105,8 +106,7 @@ def spectral_norm(module: Module, n_power_iterations: int = 1, eps: float = 1e-1
             or n_power_iterations < 1:
         raise ValueError(f"spectral_norm: n_power_iterations must be a positive int, "
                          f"got {n_power_iterations!r}")
-    if not eps > 0:
-        raise ValueError(f"spectral_norm: eps must be positive, got {eps!r}")
+    eps = check_real("spectral_norm", "eps", eps, lambda v: v > 0, "positive and finite")
     hook = SpectralNorm(1 if isinstance(module, ConvTranspose2d) else 0, n_power_iterations, eps)
     weight = module.weight
     del module.weight

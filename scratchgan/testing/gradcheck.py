@@ -38,7 +38,12 @@ def _as_outputs(ys: Any) -> list[Tensor]:
     return list(ys) if isinstance(ys, (tuple, list)) else [ys]
 
 
-def _float64_inputs(xs: Sequence[Any]) -> list[Any]:
+def _float64_inputs(xs: Sequence[Any], check: str) -> list[Any]:
+    """Copies of ``xs`` in float64; a ValueError naming ``check`` when ``xs`` is empty: a
+    check with no input to differentiate with respect to would pass, checking nothing."""
+    if not xs:
+        raise ValueError(f"{check}: xs is empty, so there is no input to differentiate with "
+                         "respect to and nothing to check")
     arrays = []
     for i, x in enumerate(xs):
         a = x.data if isinstance(x, Tensor) else x
@@ -82,7 +87,8 @@ def check_backward(f: Callable, xs: Sequence[Any], gy: Any = None, mode: str = "
 
     Args:
         f: takes Tensors (one per array of ``xs``), returns a Tensor or a tuple of Tensors.
-        xs: float64 arrays (or Tensors) to differentiate w.r.t.; other arguments go in ``f``.
+        xs: float64 arrays (or Tensors) to differentiate w.r.t., at least one (none is a
+            ValueError); other arguments go in ``f``.
         gy: upstream gradient(s), one array per output; random normal when None.
         mode: ``"directional"`` (one random direction) or ``"full"`` (every element).
         locate: when a directional check fails, run the full check to name the first
@@ -94,7 +100,7 @@ def check_backward(f: Callable, xs: Sequence[Any], gy: Any = None, mode: str = "
     if mode not in ("directional", "full"):
         raise ValueError(f"mode must be 'directional' or 'full', got {mode!r}")
     rng = np.random.default_rng(seed)
-    arrays = _float64_inputs(xs)
+    arrays = _float64_inputs(xs, "check_backward")
     gys = None if gy is None else [get_array_module(a).asarray(a) for a in _as_outputs(gy)]
     gxs, gys = _analytic(f, arrays, gys, rng)
     result = (_directional(f, arrays, gxs, gys, rng, eps, atol, rtol) if mode == "directional"
@@ -154,7 +160,7 @@ def check_double_backward(f: Callable, xs: Sequence[Any], gy: Any = None, ggx: A
     :func:`check_backward`, w.r.t. both the inputs and gy, against a random ``ggx``.
     """
     rng = np.random.default_rng(seed + 1)
-    arrays = _float64_inputs(xs)
+    arrays = _float64_inputs(xs, "check_double_backward")
     outputs = _as_outputs(f(*[Tensor(a, requires_grad=True) for a in arrays]))
     xp = get_array_module(*arrays)
     gys = ([xp.asarray(rng.standard_normal(y.shape)) for y in outputs] if gy is None

@@ -1,4 +1,6 @@
 """Each layer's forward against a naive computation written here (loops or einsum)."""
+import re
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -185,7 +187,8 @@ def test_dropout_layer_drops_in_training_and_is_the_identity_in_eval():
     y = layer(x).numpy()
     assert set(np.unique(y)) == {0.0, 2.0}
     assert layer.eval()(x) is x
-    with pytest.raises(ValueError, match=r"dropout probability must be in \[0, 1\)"):
+    with pytest.raises(ValueError, match=r"Dropout: p \(the dropout probability\) must be in "
+                                         r"\[0, 1\), got 1.0"):
         nn.Dropout(1.0)
 
 
@@ -211,3 +214,29 @@ def test_sequential_fuses_batch_norm_and_activation(act, training):
                         bn.running_mean.copy(), bn.running_var.copy()])
     for a, b in zip(*results):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf"), "0.2", True])
+def test_float_arguments_must_be_finite_numbers(bad):
+    """Each layer (and init function) with a float argument refuses NaN, infinities and
+    non-numbers, naming itself, the argument and the value."""
+    from scratchgan.nn import init
+    weight = sg.Tensor(np.zeros((2, 3)))
+    calls = [
+        ("LeakyReLU: negative_slope must be a finite number", lambda: nn.LeakyReLU(bad)),
+        ("BatchNorm2d: eps must be positive and finite", lambda: nn.BatchNorm2d(3, eps=bad)),
+        ("BatchNorm1d: momentum must be in [0, 1]", lambda: nn.BatchNorm1d(3, momentum=bad)),
+        ("Dropout: p (the dropout probability) must be in [0, 1)", lambda: nn.Dropout(bad)),
+        ("MinibatchStd: eps must be positive and finite", lambda: nn.MinibatchStd(bad)),
+        ("spectral_norm: eps must be positive and finite",
+         lambda: nn.spectral_norm(nn.Linear(3, 2), eps=bad)),
+        ("normal_: std must be a finite number >= 0", lambda: init.normal_(weight, std=bad)),
+        ("normal_: mean must be a finite number", lambda: init.normal_(weight, mean=bad)),
+        ("uniform_: b must be a finite number", lambda: init.uniform_(weight, 0.0, bad)),
+        ("calculate_gain: the leaky_relu slope must be a finite number",
+         lambda: init.calculate_gain("leaky_relu", bad)),
+    ]
+    for message, call in calls:
+        with pytest.raises(ValueError, match=re.escape(f"{message}, got {bad!r}")):
+            call()
+    assert nn.LeakyReLU(np.float32(0.1)).negative_slope == pytest.approx(0.1)
