@@ -294,10 +294,11 @@ class Module:
         (Parameters keep their identity, so optimizers keep working).
 
         Nothing is copied unless everything fits: with ``strict`` every key must
-        match; shapes and dtypes must match always. The ValueError names every
-        missing key, unexpected key and mismatching array. Returns the keys that
-        ``strict=False`` skipped. Each Parameter written gets a new ``_version`` (a graph
-        built before the load cannot be backpropagated through).
+        match; shapes and dtypes must match always, and each module must accept its
+        values (``_state_problems``: batch norm refuses impossible running statistics).
+        The ValueError names every missing key, unexpected key and mismatching array.
+        Returns the keys that ``strict=False`` skipped. Each Parameter written gets a new
+        ``_version`` (a graph built before the load cannot be backpropagated through).
         """
         entries = dict(self._state_entries())
         missing = [key for key in entries if key not in state]
@@ -320,7 +321,10 @@ class Module:
             elif value.dtype != target.dtype:
                 problems.append(f"{key} has dtype {value.dtype} in the checkpoint but "
                                 f"{target.dtype} in the model (cast the model with .to(dtype=...))")
-            values[key] = value
+            else:
+                values[key] = value
+        for prefix, module in self.named_modules():
+            problems += module._state_problems(prefix, values)
         if problems:
             raise ValueError(f"load_state_dict into {type(self).__name__}: " + "; ".join(problems))
         params = {_join(prefix, name): p for prefix, module in self.named_modules()
@@ -330,6 +334,13 @@ class Module:
             if key in params:
                 params[key]._version += 1
         return IncompatibleKeys(missing, unexpected)
+
+    def _state_problems(self, prefix: str, values: dict[str, Any]) -> list[str]:
+        """What is wrong with the values that ``load_state_dict`` would give this module's
+        own parameters and buffers (``values``: dotted key -> array of the right shape and
+        dtype; this module's keys start with ``prefix``), one line per problem. The base
+        class accepts every value; a subclass with rules on its state (batch norm) refuses."""
+        return []
 
     def to(self, device: str | None = None, dtype: Any = None) -> Module:
         """Cast (``dtype``, floating arrays only) and move (``device``: ``"cpu"`` or

@@ -15,6 +15,7 @@ import numpy as np
 
 from scratchgan import functions as F
 from scratchgan.autograd.tensor import Tensor
+from scratchgan.backend import to_numpy
 from scratchgan.config import no_grad
 from scratchgan.nn.module import Module
 from scratchgan.nn.parameter import Parameter
@@ -22,6 +23,13 @@ from scratchgan.nn.validation import check_positive_int, check_real
 
 
 _LAYOUTS = {2: "(N, C)", 3: "(N, C, L)", 4: "(N, C, H, W)"}
+# (buffer, which values are valid, the rule in words): what BatchNorm.load_state_dict takes
+_STATISTIC_RULES = (
+    ("running_mean", np.isfinite, "a running mean must be finite"),
+    ("running_var", lambda a: np.isfinite(a) & (a >= 0), "a running variance must be finite "
+                                                         "and >= 0"),
+    ("num_batches_tracked", lambda a: a >= 0, "a count of batches must be >= 0"),
+)
 
 
 class BatchNorm(Module):
@@ -62,6 +70,24 @@ class BatchNorm(Module):
 
     def extra_repr(self) -> str:
         return f"{self.num_features}, eps={self.eps:g}, momentum={self.momentum:g}"
+
+    def _state_problems(self, prefix: str, values: dict[str, Any]) -> list[str]:
+        """Running statistics no batch can give are refused (eval mode would turn them into
+        NaN outputs): running_mean must be finite, running_var finite and >= 0,
+        num_batches_tracked >= 0. One line per bad buffer, naming its key, the first bad
+        entry and its value."""
+        problems = []
+        for name, ok, rule in _STATISTIC_RULES:
+            key = f"{prefix}.{name}" if prefix else name
+            if key not in values:
+                continue
+            a = to_numpy(values[key])
+            bad = np.flatnonzero(~ok(a))
+            if bad.size:
+                i = np.unravel_index(bad[0], a.shape)
+                where = f"[{', '.join(map(str, i))}]" if a.ndim else ""
+                problems.append(f"{key}{where} is {a[i].item()!r} in the checkpoint ({rule})")
+        return problems
 
 
 class BatchNorm1d(BatchNorm):

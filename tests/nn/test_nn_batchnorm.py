@@ -1,5 +1,7 @@
 """BatchNorm1d / BatchNorm2d: batch statistics in training mode, running statistics in
 eval mode, the running-statistics update, and the input checks."""
+import re
+
 import numpy as np
 import pytest
 
@@ -106,3 +108,30 @@ def test_estimated_batch_norm_statistics_are_the_average_of_the_batches():
     np.testing.assert_allclose(model[1].running_var, np.mean([x.var(0, ddof=1) for x in h], 0),
                                rtol=1e-5, atol=1e-6)
     assert model[1].momentum == 0.3 and not model.training
+
+
+@pytest.mark.parametrize("key, index, value, rule", [
+    ("running_var", 2, -0.5, "a running variance must be finite and >= 0"),
+    ("running_var", 0, np.nan, "a running variance must be finite and >= 0"),
+    ("running_var", 1, np.inf, "a running variance must be finite and >= 0"),
+    ("running_mean", 1, -np.inf, "a running mean must be finite"),
+    ("num_batches_tracked", None, -3, "a count of batches must be >= 0"),
+])
+def test_load_state_dict_refuses_impossible_running_statistics(key, index, value, rule):
+    """Named by the buffer's full key, the entry and the value; nothing is loaded."""
+    model = nn.Sequential(nn.Linear(2, 3), nn.Sequential(nn.BatchNorm1d(3)))
+    state = model.state_dict()
+    for k in state:
+        state[k] = np.asarray(state[k] + 1)      # a state that would change every array
+    where = "" if index is None else f"[{index}]"
+    state[f"1.0.{key}"][index if index is not None else ()] = value
+    before = model.state_dict()
+    with pytest.raises(ValueError, match=re.escape(
+            f"load_state_dict into Sequential: 1.0.{key}{where} is {value!r} in the "
+            f"checkpoint ({rule})")):
+        model.load_state_dict(state)
+    for k, a in model.state_dict().items():
+        np.testing.assert_array_equal(a, before[k], err_msg=k)
+    state[f"1.0.{key}"][index if index is not None else ()] = 0
+    model.load_state_dict(state)      # zero variance, mean and count are all possible
+    assert model.state_dict()["1.0.num_batches_tracked"] == state["1.0.num_batches_tracked"]
