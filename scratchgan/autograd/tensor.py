@@ -9,8 +9,8 @@ returned by a Function while the graph is recorded has that Function as its
 does not change the Tensor. The library wraps the arrays it makes itself (op outputs,
 gradients) without a copy, through ``Tensor._from_array``.
 
-In-place changes are counted: ``_version`` goes up by one on every assignment to
-``.data`` (``t.data = a``, ``t.data -= a``), every optimizer step, ``nn.init`` fill and
+In-place changes are counted: ``_version`` goes up on every assignment to ``.data``
+(``t.data = a``, ``t.data -= a``), every optimizer step, ``nn.init`` fill and
 ``load_state_dict`` that writes into a Parameter. A Function records the versions of the
 inputs its backward reads, and backward refuses (a RuntimeError naming the Function, the
 input and both versions) when one has changed since, where the gradient would silently be
@@ -119,7 +119,8 @@ class Tensor:
     def _from_array(cls, array: Any, requires_grad: bool = False,
                     name: str | None = None) -> Tensor:
         """A Tensor holding ``array`` itself (no copy, no checks): for arrays the library
-        has just made (op outputs, gradients), which no user holds."""
+        has just made (op outputs, gradients), which no user holds, and for ``detach``,
+        which shares on purpose."""
         t = cls.__new__(cls)
         t._data = array
         if requires_grad:
