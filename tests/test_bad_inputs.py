@@ -8,11 +8,15 @@ import subprocess
 import sys
 import time
 
+import zipfile
+
+import matplotlib.image
 import numpy as np
 import pytest
 
 from scratchgan.cli import main
 from scratchgan.gan.build import build_trainer
+from scratchgan.gan.checkpoint import load as load_checkpoint, save as save_checkpoint
 from scratchgan.gan.config import TrainConfig
 
 
@@ -34,7 +38,23 @@ def files(tmp_path_factory):
     np.savez(root / "huge_label.npz", images=images, labels=np.array([0, 1, 2, 10 ** 9]))
     np.savez(root / "past_k.npz", images=images, labels=np.array([0, 1, 2, 5]),
              num_classes=np.array(3))
-    return {"ROOT": str(root), "CKPT": str(ckpt)}
+    np.savez(root / "sparse.npz", images=images, labels=np.array([0, 1000, 0, 1000]))
+    with zipfile.ZipFile(root / "no_arrays.npz", "w") as z:
+        z.writestr("readme.txt", "no arrays here")
+    (root / "text.npz").write_text("images = 1, 2, 3\n")
+    for split, side in (("train", 8), ("val", 4)):            # val/ of another size
+        (root / "pairs" / split).mkdir(parents=True)
+        matplotlib.image.imsave(root / "pairs" / split / "0.png", np.zeros((side, 2 * side)),
+                                cmap="gray")
+    c = build_trainer(TrainConfig(dataset="digits", conditional=True, ngf=4, ndf=4, steps=1,
+                                  batch_size=8, progress=False, out=str(root / "cond")))
+    cond = c.save_checkpoint()
+    state = load_checkpoint(ckpt)                 # G's batch norm with a negative variance
+    for weights in (state["G"], state["G_ema"]):
+        name = next(k for k in weights if k.endswith("running_var"))
+        weights[name] = -np.abs(weights[name]) - 1
+    save_checkpoint(root / "negative_var.npz", state)
+    return {"ROOT": str(root), "CKPT": str(ckpt), "COND": str(cond)}
 
 
 TRAIN = ["train", "--dataset", "ring8", "--steps", "2", "--batch-size", "8", "--no-progress",
@@ -71,6 +91,13 @@ CASES = [  # (argv with {ROOT}/{CKPT}/{OUT} filled in, what the line must say)
      "labels must be class numbers 0..K-1 with K at most 10000, found 1000000000"),
     (TRAIN + ["--dataset", "npz:{ROOT}/past_k.npz", "--conditional"],
      "labels must lie in 0..2 (num_classes = 3), found 5"),
+    (TRAIN + ["--dataset", "npz:{ROOT}/sparse.npz", "--conditional"],
+     "labels leave classes 1..999 with no images"),
+    (TRAIN + ["--dataset", "npz:{ROOT}/no_arrays.npz"], "holds no arrays"),
+    (TRAIN + ["--dataset", "npz:{ROOT}/text.npz"], "is not an .npz file"),
+    (TRAIN + ["--dataset", "npz:{ROOT}/folder"], "is a folder, not an .npz file"),
+    (TRAIN + ["--task", "pix2pix", "--dataset", "paired:{ROOT}/pairs"],
+     "val/ must share train/'s size"),
     (TRAIN + ["--config", "{ROOT}/folder"], "config file {ROOT}/folder is a folder"),
     (TRAIN + ["--config", "{ROOT}/latin1.toml"], "config file {ROOT}/latin1.toml is not UTF-8"),
     (TRAIN + ["--config", "{ROOT}/bad.toml"], "config file {ROOT}/bad.toml is not valid TOML"),
@@ -97,6 +124,11 @@ CASES = [  # (argv with {ROOT}/{CKPT}/{OUT} filled in, what the line must say)
     (["sample", "--checkpoint", "{ROOT}/run/checkpoints"],
      "checkpoint {ROOT}/run/checkpoints is a folder"),
     (["sample", "--checkpoint", "{CKPT}", "--seed", "-1"], "argument --seed: must be >= 0"),
+    (["sample", "--checkpoint", "{CKPT}", "--out", "{ROOT}/run/config.toml"], "must end in .png"),
+    (["sample", "--checkpoint", "{COND}", "--labels", "9-0"], "the range 9-0 runs backwards"),
+    (["sample", "--checkpoint", "{ROOT}/negative_var.npz"], "running_var"),
+    (["translate", "--checkpoint", "{CKPT}", "--input", "{ROOT}", "--out", "{ROOT}"],
+     "is the input folder"),
     (["eval", "--checkpoint", "{CKPT}", "--json", "{CKPT}"], "must end in .json"),
     (["eval", "--checkpoint", "{CKPT}", "--json", "{ROOT}/run/scores.json"],
      "is a file of the run folder {ROOT}/run"),

@@ -52,7 +52,17 @@ class AnomalyError(FloatingPointError):
         self.backward_of = backward_of
 
 
+#: the folder holding the scratchgan package: its files are named from there
+_LIBRARY_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_PARENT_OF_LIBRARY = os.path.dirname(_LIBRARY_ROOT)
+
+
 def _short(path: str) -> str:
+    """A file as a report names it: scratchgan's own as ``scratchgan/...`` wherever it is
+    installed and whatever the working directory, others relative to the working
+    directory (absolute when that is more than one level up)."""
+    if path.startswith(_LIBRARY_ROOT + os.sep):
+        return os.path.relpath(path, _PARENT_OF_LIBRARY)
     try:
         rel = os.path.relpath(path)
     except ValueError:          # another drive
