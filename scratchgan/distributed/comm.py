@@ -149,6 +149,14 @@ class Communicator:
         """Every rank's object, in rank order."""
         return [obj]
 
+    def allreduce_max(self, value: int) -> int:
+        """The largest of the ranks' integers (one tiny MPI_Allreduce; alone: ``value``).
+        The step loop's agreement on a stop signal (``gan.run.StopSignals``)."""
+        return value
+
+    def barrier(self) -> None:
+        """Wait until every rank has called it (alone: return)."""
+
     def abort(self, code: int = 1) -> None:
         """End the whole job now (MPI_Abort); alone: exit the process."""
         sys.stderr.flush()
@@ -275,6 +283,14 @@ class MPICommunicator(Communicator):
 
     def allgather(self, obj: Any) -> list[Any]:
         return self.comm.allgather(obj)
+
+    def allreduce_max(self, value: int) -> int:
+        out = np.empty(1, np.int64)
+        self.comm.Allreduce(np.array([value], np.int64), out, op=self.MPI.MAX)
+        return int(out[0])
+
+    def barrier(self) -> None:
+        self.comm.Barrier()
 
     def abort(self, code: int = 1) -> None:
         sys.stdout.flush()

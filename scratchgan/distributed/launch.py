@@ -2,12 +2,22 @@
 config, logs, samples, plots, checkpoints, evaluations, the resume), the other ranks
 only step (:class:`Follower`, writing nothing, printing nothing on stdout); rank 0's
 trainer state, once its run is open (resumed or new), is given to every rank, so a
-resume restores all of them exactly. Both call the same collectives in the same order.
+resume restores all of them exactly. Both call the same collectives in the same order:
+they share one step loop (``gan.run.step_loop``).
 
-A rank that leaves before its run finished (an error only it saw, Ctrl-C) ends the whole
-job through MPI_Abort, its message on stderr: no rank is left waiting in a collective. A
-rank killed outright (a signal) is seen by ``mpiexec``, which takes the job down.
-Alone (not under MPI) :func:`start_run` is ``Run(...)``.
+Stop signals (SIGINT, SIGTERM, SIGHUP): every rank handles them as one process does
+(``gan.run.StopSignals``). After each step the ranks agree, in one tiny allreduce, on
+the largest signal any rank received, so a signal to one rank or to all (``mpiexec``
+forwards SIGINT and SIGTERM to every rank; a scheduler may signal them all) stops every
+rank after the same step: rank 0 writes its checkpoint, every rank raises RunInterrupted
+(``collective``) and the processes exit with 128 + the signal's number (``mpiexec``
+reports it: 143 for SIGTERM, 130 for SIGINT). A second signal stops at once (the job
+aborts).
+
+A rank that leaves before its run finished (an error only it saw, a second signal) ends
+the whole job through MPI_Abort, its message on stderr: no rank is left waiting in a
+collective. A rank killed outright (SIGKILL) is seen by ``mpiexec``, which takes the job
+down. Alone (not under MPI) :func:`start_run` is ``Run(...)``.
 """
 from __future__ import annotations
 
@@ -23,7 +33,9 @@ __all__ = ["Follower", "start_run", "launch", "share_trainer_state"]
 
 
 class Follower:
-    """A rank other than 0: builds the same trainer and steps until ``config.steps``."""
+    """A rank other than 0: builds the same trainer and steps until ``config.steps`` (or
+    the ranks agree on a stop signal), then waits for rank 0 to finish (its final grid and
+    scores, or its checkpoint and plots) with its stop-signal handlers still installed."""
 
     notes: list = []
     changes: list = []
@@ -35,10 +47,16 @@ class Follower:
         self.trainer = trainer if trainer is not None else build_trainer(config)
 
     def run(self) -> Any:
+        from scratchgan.gan.run import RunInterrupted, StopSignals, step_loop
         t = self.trainer
-        with t.scope():
-            while t.step < t.config.steps:
-                t.train_step()
+        stops = StopSignals(t.step, t.config.steps, announce=False)   # rank 0 speaks
+        with t.scope(), stops.installed():
+            try:
+                step_loop(t, stops)
+            except RunInterrupted:
+                t.comm.barrier()          # rank 0 has written its checkpoint and plots
+                raise
+            t.comm.barrier()              # rank 0 has finished its run
         return t
 
 
@@ -55,8 +73,10 @@ def share_trainer_state(comm: Communicator, trainer: Any) -> None:
 def start_run(config: Any, resume: bool = False, overwrite: bool = False) -> Any:
     """``Run(config, resume, overwrite=...)`` on rank 0 (or alone), a :class:`Follower` on
     the other ranks, every rank holding rank 0's trainer state. Under MPI the job aborts
-    if this process exits before its ``run()`` returned."""
-    from scratchgan.gan.run import Run
+    if this process exits before its ``run()`` returned or raised the RunInterrupted of
+    an agreed stop; at the end the ranks wait for each other (a barrier), so none exits
+    while rank 0 still writes."""
+    from scratchgan.gan.run import Run, RunInterrupted
     comm = from_environment()
     options = {"overwrite": True} if overwrite else {}
     if comm.size == 1:
@@ -79,7 +99,16 @@ def start_run(config: Any, resume: bool = False, overwrite: bool = False) -> Any
     run_steps = run.run
 
     def run_and_finish() -> Any:
-        trainer = run_steps()
+        try:
+            trainer = run_steps()
+        except RunInterrupted as e:
+            if getattr(e, "collective", False):    # every rank stops after this step
+                if comm.is_root:
+                    comm.barrier()        # the followers wait for the checkpoint
+                finished.append(True)     # an orderly stop: no MPI_Abort
+            raise
+        if comm.is_root:
+            comm.barrier()                # the followers wait for the final grid, scores
         finished.append(True)
         return trainer
 

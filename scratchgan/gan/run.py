@@ -41,13 +41,14 @@ guard's error carries the report (``.anomaly``: the op, its file and line; ``gan
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterator
 
 from tqdm import tqdm
 
@@ -79,6 +80,90 @@ class RunInterrupted(RuntimeError):
         super().__init__(message)
         self.signal = signum
         self.exit_status = 128 + signum
+
+
+class StopSignals:
+    """The stop signals (:data:`STOP_SIGNALS`) of one process's step loop: the first
+    marks the step it came in (the step after, once that step's logs are written) as the
+    last; a second raises KeyboardInterrupt at once. ``announce``: print on stderr what
+    the first does (rank 0; the other ranks of an MPI job are silent). After each step
+    :func:`step_loop` asks :meth:`agree` whether to stop: under MPI every rank asks at
+    every step, and the answer is the largest signal number any rank votes for (one
+    ``allreduce_max``), so all ranks stop after the same step; alone the vote is the
+    answer (``SingleProcess`` returns its input)."""
+
+    def __init__(self, step: int, steps: int, announce: bool = True) -> None:
+        self.signal: int | None = None   # the first stop signal received
+        self.ending = step + 1           # the step a signal lets end (past steps: none)
+        self.stop_at = self.ending       # ``ending`` when the signal came
+        self.steps, self.announce = steps, announce
+
+    def handle(self, signum: int, frame: Any) -> None:
+        if self.signal is not None:
+            raise KeyboardInterrupt      # a second signal: at once
+        self.signal, self.stop_at = signum, self.ending
+        if not self.announce:
+            return
+        again = "Ctrl-C again" if signum == signal.SIGINT else "a second signal"
+        if self.ending > self.steps:
+            what = "the last checkpoint is written; finishing the final grid and scores"
+        else:
+            what = f"stopping after step {self.ending} to write its checkpoint"
+        print(f"\n{signal.Signals(signum).name}: {what} ({again} to stop at once)",
+              file=sys.stderr, flush=True)
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator["StopSignals"]:
+        """:meth:`handle` on the stop signals the process does not ignore (main thread
+        only), the previous handlers restored after."""
+        previous = {}
+        if threading.current_thread() is threading.main_thread():
+            for signum in STOP_SIGNALS:
+                if signal.getsignal(signum) != signal.SIG_IGN:
+                    previous[signum] = signal.signal(signum, self.handle)
+        try:
+            yield self
+        except SystemError as e:
+            # a second signal inside a Numba kernel's call: its dispatcher can wrap the
+            # handler's KeyboardInterrupt in a SystemError ("returned a result with an
+            # exception set"); the stop is the KeyboardInterrupt
+            if isinstance(e.__cause__, KeyboardInterrupt):
+                raise e.__cause__ from None
+            raise
+        finally:
+            for signum, handler in previous.items():   # None: a handler set outside Python
+                signal.signal(signum, signal.SIG_DFL if handler is None else handler)
+
+    def agree(self, comm: Any, step: int) -> int:
+        """After ``step`` (its logs written): the signal every rank stops on now, 0 for
+        none. Collective: every rank calls it once per step."""
+        self.ending = step + 1           # a signal from here on lets the next step end
+        vote = self.signal if self.signal is not None and self.stop_at <= step else 0
+        return comm.allreduce_max(vote)
+
+
+def step_loop(trainer: Trainer, stops: StopSignals,
+              after_step: Callable[[dict[str, Any]], None] = lambda record: None,
+              agreed: Callable[[int], str] = lambda stop: "") -> None:
+    """Train to ``config.steps``, the loop of every rank (``Run`` and
+    ``distributed.launch.Follower``): each step, then ``after_step(record)`` (rank 0: the
+    logs, samples, evaluations), then the ranks' agreement on a stop (``stops.agree``: on
+    every rank at every step, no branch skips it), then ``agreed(signal)`` (rank 0: the
+    checkpoint; it returns where the checkpoint is, for the message). A stop raises
+    RunInterrupted, marked ``collective``: every rank raises it after the same step."""
+    t = trainer
+    while t.step < t.config.steps:
+        record = t.train_step()
+        after_step(record)
+        stop = stops.agree(t.comm, t.step)
+        where = agreed(stop)
+        if stop:
+            rank = f"rank {t.comm.rank} of {t.comm.size}: " if not where else ""
+            where = where or "rank 0 wrote its checkpoint"
+            error = RunInterrupted(f"{rank}interrupted by {signal.Signals(stop).name} at "
+                                   f"step {t.step}: {where}; continue with --resume", stop)
+            error.collective = True      # raised alike on every rank: no MPI_Abort
+            raise error
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -254,81 +339,53 @@ class Run:
         """Release the run folder's lock (run() does, when it ends)."""
         self.lock.release()
 
-    def _on_signal(self, signum: int, frame: Any) -> None:
-        if self._signal is not None:
-            raise KeyboardInterrupt      # a second signal: at once
-        self._signal, self._stop_at = signum, self._ending
-        again = "Ctrl-C again" if signum == signal.SIGINT else "a second signal"
-        if self._ending > self.trainer.config.steps:
-            what = "the last checkpoint is written; finishing the final grid and scores"
-        else:
-            what = f"stopping after step {self._ending} to write its checkpoint"
-        print(f"\n{signal.Signals(signum).name}: {what} ({again} to stop at once)",
-              file=sys.stderr, flush=True)
-
     def run(self) -> Trainer:
         """Train to ``config.steps`` inside the trainer's scope (its process-wide switches),
-        then release the folder. SIGINT (Ctrl-C), SIGTERM, SIGHUP (handled in the main
-        thread, unless the process ignores them; the previous handlers restored after):
-        the current step ends, its checkpoint is written, RunInterrupted says where and
-        which signal (after the last step's checkpoint the run finishes its final grid and
-        scores); a second signal raises KeyboardInterrupt at once."""
+        then release the folder. SIGINT (Ctrl-C), SIGTERM, SIGHUP (:class:`StopSignals`:
+        handled in the main thread, unless the process ignores them; the previous handlers
+        restored after): the current step ends, its checkpoint is written, RunInterrupted
+        says where and which signal (after the last step's checkpoint the run finishes its
+        final grid and scores); a second signal raises KeyboardInterrupt at once. Under MPI
+        a signal to any rank stops every rank after the same step."""
         if not self.lock.held:
             self.lock.acquire()
-        self._signal: int | None = None      # the stop signal received
-        self._ending = self.trainer.step + 1  # the step a signal lets end (past steps: none)
-        self._stop_at = self._ending          # _ending when the signal came
-        previous = {}
-        if threading.current_thread() is threading.main_thread():
-            for signum in STOP_SIGNALS:
-                if signal.getsignal(signum) != signal.SIG_IGN:
-                    previous[signum] = signal.signal(signum, self._on_signal)
+        stops = StopSignals(self.trainer.step, self.trainer.config.steps)
         try:
-            with self.trainer.scope():
-                return self._run()
-        except SystemError as e:
-            # a second signal inside a Numba kernel's call: its dispatcher can wrap the
-            # handler's KeyboardInterrupt in a SystemError ("returned a result with an
-            # exception set"); the stop is the KeyboardInterrupt
-            if isinstance(e.__cause__, KeyboardInterrupt):
-                raise e.__cause__ from None
-            raise
+            with self.trainer.scope(), stops.installed():
+                return self._run(stops)
         finally:
-            for signum, handler in previous.items():   # None: a handler set outside Python
-                signal.signal(signum, signal.SIG_DFL if handler is None else handler)
             self.lock.release()
 
-    def _run(self) -> Trainer:
+    def _run(self, stops: "StopSignals") -> Trainer:
         t, c = self.trainer, self.trainer.config
         bar = tqdm(total=c.steps, initial=t.step, disable=not c.progress, unit="step",
                    dynamic_ncols=True)
         clock, images = time.perf_counter(), 0
         start = replay.start_state(t) if c.detect_anomaly else None
+
+        def after_step(record: dict[str, Any]) -> None:      # the logs of the step
+            nonlocal clock, images
+            images += c.batch_size * c.n_critic
+            last = t.step == c.steps
+            if t.step % c.log_every == 0 or last:
+                self._log(record, time.perf_counter() - clock, images)
+                clock, images = time.perf_counter(), 0
+                bar.set_postfix(loss_d=f"{record['loss_d']:.3f}", loss_g=f"{record['loss_g']:.3f}",
+                                d_real=f"{record['d_real']:.2f}", d_fake=f"{record['d_fake']:.2f}")
+            if t.step % c.sample_every == 0 or last:
+                self.save_samples(self.folder / "samples" / f"step-{t.step:07d}.png",
+                                  f"{c.dataset}, step {t.step}")
+            if c.eval_every and (t.step % c.eval_every == 0 or last):
+                self.evaluate()
+
+        def agreed(stop: int) -> str:                    # its checkpoint
+            if t.step % c.checkpoint_every == 0 or t.step == c.steps or stop:
+                t.save_checkpoint()
+            bar.update(1)
+            return f"its checkpoint is {t.checkpoints.latest()}"
+
         try:
-            while t.step < c.steps:
-                record = t.train_step()
-                images += c.batch_size * c.n_critic
-                last = t.step == c.steps
-                if t.step % c.log_every == 0 or last:
-                    self._log(record, time.perf_counter() - clock, images)
-                    clock, images = time.perf_counter(), 0
-                    bar.set_postfix(loss_d=f"{record['loss_d']:.3f}", loss_g=f"{record['loss_g']:.3f}",
-                                    d_real=f"{record['d_real']:.2f}", d_fake=f"{record['d_fake']:.2f}")
-                if t.step % c.sample_every == 0 or last:
-                    self.save_samples(self.folder / "samples" / f"step-{t.step:07d}.png",
-                                      f"{c.dataset}, step {t.step}")
-                if c.eval_every and (t.step % c.eval_every == 0 or last):
-                    self.evaluate()
-                self._ending = t.step + 1      # a signal from here on lets the next step end
-                stop = self._signal is not None and self._stop_at <= t.step
-                if t.step % c.checkpoint_every == 0 or last or stop:
-                    t.save_checkpoint()
-                bar.update(1)
-                if stop:
-                    raise RunInterrupted(
-                        f"interrupted by {signal.Signals(self._signal).name} at step {t.step}: "
-                        f"its checkpoint is {t.checkpoints.latest()}; continue with --resume",
-                        self._signal)
+            step_loop(t, stops, after_step, agreed)
             self.save_samples(self.folder / "final_grid.png",
                               f"{c.dataset}, {c.loss}, step {t.step}")
             if self._scored:
