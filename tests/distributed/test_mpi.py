@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -155,3 +156,120 @@ def test_scratchgan_train_resume_on_two_ranks_is_exact(tmp_path):
     resumed = train(tmp_path / "cut", 4, "--resume")
     assert "resuming" in resumed.stdout
     assert losses(tmp_path / "cut") == losses(tmp_path / "full")
+
+
+def start(args: list, ranks: int = 2) -> subprocess.Popen:
+    """``python args`` under ``mpiexec -n ranks``, started in the background."""
+    return subprocess.Popen([MPIEXEC, "-n", str(ranks), sys.executable, *map(str, args)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=_env(), cwd=REPO)
+
+
+def _train_args(out, steps, *extra) -> list:
+    """``scratchgan train`` on ring8 at batch 8, every step logged, checkpoints far apart."""
+    return ["-m", "scratchgan", "train", "--dataset", "ring8", "--steps", steps,
+            "--batch-size", "8", "--log-every", "1", "--checkpoint-every", "100000",
+            "--sample-every", "100000", "--no-progress", "--score-n", "0", "--threads", "1",
+            "--out", out, *extra]
+
+
+def _rank_pid(job: subprocess.Popen, out: Path, rank: int) -> int:
+    """The process id of ``rank``: rank 0's from the run folder's lock, another's from
+    /proc (the descendant of ``mpiexec`` whose environment says PMI_RANK=rank)."""
+    if rank == 0:
+        return int((out / ".scratchgan.lock").read_text().split()[1])
+    children = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+        except (OSError, IndexError, ValueError):
+            pass
+    todo, found = [job.pid], []
+    while todo:
+        pid = todo.pop()
+        for child in children.get(pid, []):
+            todo.append(child)
+            try:
+                env = Path(f"/proc/{child}/environ").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if f"PMI_RANK={rank}".encode() in env:
+                found.append(child)
+    assert len(found) == 1, found
+    return found[0]
+
+
+def _wait_for_steps(job: subprocess.Popen, out: Path, n: int) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and job.poll() is None:
+        path = out / "metrics.jsonl"
+        if path.exists() and path.read_text().count("\n") >= n:
+            return
+        time.sleep(0.05)
+    job.kill()
+    raise AssertionError(job.communicate())
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs /proc")
+@pytest.mark.parametrize("target, signum", [("mpiexec", signal.SIGTERM),
+                                            ("mpiexec", signal.SIGINT),
+                                            ("rank 0", signal.SIGTERM),
+                                            ("rank 1", signal.SIGTERM)],
+                         ids=["mpiexec-SIGTERM", "mpiexec-SIGINT", "rank0-SIGTERM",
+                              "rank1-SIGTERM"])
+def test_a_stop_signal_stops_every_rank_after_one_step_with_its_checkpoint(
+        tmp_path, target, signum):
+    """A stop signal to ``mpiexec`` (which forwards SIGINT and SIGTERM to every rank), to
+    rank 0 alone or to rank 1 alone: every rank stops after the same step, rank 0 writes
+    its checkpoint, ``mpiexec`` exits with 128 + the signal (143, 130), no MPI_Abort; a
+    resume under ``mpiexec`` continues from that checkpoint."""
+    import json
+    import re
+    out = tmp_path / "run"
+    job = start(_train_args(out, 100000))
+    _wait_for_steps(job, out, 3)
+    pid = job.pid if target == "mpiexec" else _rank_pid(job, out, int(target[-1]))
+    os.kill(pid, signum)
+    try:
+        _, stderr = job.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        job.kill()
+        raise AssertionError(job.communicate())
+    name = signal.Signals(signum).name
+    assert job.returncode == 128 + signum, stderr
+    assert "Traceback" not in stderr and "MPI_Abort" not in stderr, stderr
+    assert "aborting the job" not in stderr, stderr
+    stopped = re.findall(rf"interrupted by {name} at step (\d+): its checkpoint is (\S+);",
+                         stderr)
+    assert len(stopped) == 1, stderr                                  # rank 0's
+    step = int(stopped[0][0])
+    assert f"rank 1 of 2: interrupted by {name} at step {step}: rank 0 wrote its " \
+           f"checkpoint" in stderr, stderr
+    ckpt = out / "checkpoints" / f"ckpt-{step:07d}.npz"
+    assert stopped[0][1] == str(ckpt)
+    assert sorted((out / "checkpoints").iterdir()) == [ckpt]
+    steps = [json.loads(line)["step"] for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert steps[-1] == step
+    resumed = ok(run(_train_args(out, step + 2, "--resume"), timeout=120))
+    assert f"resuming {out} at step {step}" in resumed.stdout
+    steps = [json.loads(line)["step"] for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert steps[-3:] == [step, step + 1, step + 2]
+
+
+def test_a_second_stop_signal_ends_the_job_at_once(tmp_path):
+    """Two SIGTERMs to ``mpiexec`` in a row: the job ends within seconds (an abort), not
+    a hang."""
+    out = tmp_path / "run"
+    job = start(_train_args(out, 100000, "--dataset", "digits"))   # steps long enough
+    _wait_for_steps(job, out, 1)
+    job.send_signal(signal.SIGTERM)
+    time.sleep(0.01)
+    job.send_signal(signal.SIGTERM)
+    try:
+        _, stderr = job.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        job.kill()
+        raise AssertionError(job.communicate())
+    assert job.returncode != 0, stderr
+    assert "Traceback" not in stderr, stderr
