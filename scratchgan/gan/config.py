@@ -127,6 +127,10 @@ class TrainConfig:
     tf32: bool = field(default=False, metadata=_opt(
         "on the GPU, let float32 matrix products round to TF32 (faster, about 3 digits)"))
     progress: bool = field(default=True, metadata=_opt("show a progress bar"))
+    tensorboard: bool = field(default=False, metadata=_opt(
+        "also write the losses, D's outputs, the gradient statistics, the evaluations, the "
+        "scores and the sample grids as TensorBoard event files in <out>/tensorboard/ "
+        "(needs tensorboardX: pip install 'scratchgan[tensorboard]')"))
     detect_anomaly: bool = field(default=False, metadata=_opt(
         "when the NaN guard stops the run, re-run from the last good checkpoint to the "
         "failing step with scratchgan.inspect.detect_anomaly on and name the op (file and "

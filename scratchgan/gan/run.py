@@ -20,6 +20,9 @@
     <out>/grad_norms.png       per-layer gradient norms and update ratios of G and D, and
                                D's input gradient at real vs fake points
     <out>/checkpoints/         the newest ``keep_checkpoints`` checkpoints
+    <out>/tensorboard/         with ``tensorboard`` (``--tensorboard``): the metrics, the
+                               evaluations, the scores and the grids as TensorBoard event
+                               files (``gan/tensorboard.py``)
     <out>/changes.jsonl        settings changed on a resume: {"step", "key", "from", "to"}
     <out>/.scratchgan.lock     held (fcntl.flock) by the run using the folder
 
@@ -63,6 +66,7 @@ from scratchgan.gan.translate import (TranslationReference, evaluate_translator,
                                       translation_reference, why_unscored_pairs)
 from scratchgan.gan.runfolder import (RUN_LOGS, RunFolderError, RunFolderNotEmpty, RunLock,
                                       clear_run_files, read_jsonl, run_files)
+from scratchgan.gan.tensorboard import RunBoard, require_tensorboardx
 from scratchgan.io import append_line, atomic_write
 
 
@@ -193,6 +197,7 @@ class Run:
         self.folder = Path(config.out)
         self.notes: list[str] = []
         self.changes: list[dict[str, Any]] = []
+        self.board: RunBoard | None = None     # the event files, while run() runs
         self.lock = RunLock(self.folder)
         self.lock.acquire()
         try:
@@ -247,6 +252,8 @@ class Run:
         self._scored = bool(config.score_n) and unscored is None
         if config.score_n and unscored:
             self.notes.append(f"no scores.json at the end: {unscored}")
+        if config.tensorboard:
+            require_tensorboardx()
         # validated: from here on the folder changes
         if overwrite and not self.resumed:
             clear_run_files(folder)
@@ -305,6 +312,8 @@ class Run:
                 t.generate, c.dataset, c.eval_n, t.task.nz, t.task.num_classes,
                 reference=self._reference)}
         append_line(self.eval_path, json.dumps(result))
+        if self.board is not None:
+            self.board.scores("eval", result)
         return result
 
     def score(self) -> dict[str, Any]:
@@ -323,6 +332,8 @@ class Run:
         self.scores = {"step": t.step, **result,
                        "seconds": round(time.perf_counter() - start, 1)}
         write_json_atomically(self.folder / "scores.json", self.scores)
+        if self.board is not None:
+            self.board.scores("score", self.scores)
         return self.scores
 
     def _log(self, record: dict[str, Any], elapsed: float, images: int) -> None:
@@ -331,9 +342,14 @@ class Run:
                   **layer_grad_norms(t.G, "G"), **layer_grad_norms(t.D, "D")}
         self.records.append(record)
         append_line(self.metrics_path, json.dumps(record))
+        if self.board is not None:
+            self.board.metrics(record)
 
-    def save_samples(self, path: Path, title: str) -> None:
+    def save_samples(self, path: Path, title: str, tag: str = "samples") -> None:
+        """The grid of the sampling generator now, as ``path`` (and image ``tag``)."""
         self.trainer.task.save_samples(self.trainer.generate, path, title)
+        if self.board is not None:
+            self.board.image(tag, self.trainer.step, path)
 
     def close(self) -> None:
         """Release the run folder's lock (run() does, when it ends)."""
@@ -346,15 +362,23 @@ class Run:
         restored after): the current step ends, its checkpoint is written, RunInterrupted
         says where and which signal (after the last step's checkpoint the run finishes its
         final grid and scores); a second signal raises KeyboardInterrupt at once. Under MPI
-        a signal to any rank stops every rank after the same step."""
+        a signal to any rank stops every rank after the same step. With ``tensorboard``
+        the event files are flushed and closed however the run ends."""
         if not self.lock.held:
             self.lock.acquire()
         stops = StopSignals(self.trainer.step, self.trainer.config.steps)
         try:
+            if self.trainer.config.tensorboard:
+                self.board = RunBoard(self.folder, self.trainer.step)
             with self.trainer.scope(), stops.installed():
                 return self._run(stops)
         finally:
-            self.lock.release()
+            try:
+                if self.board is not None:
+                    self.board.close()
+            finally:
+                self.board = None
+                self.lock.release()
 
     def _run(self, stops: "StopSignals") -> Trainer:
         t, c = self.trainer, self.trainer.config
@@ -387,7 +411,7 @@ class Run:
         try:
             step_loop(t, stops, after_step, agreed)
             self.save_samples(self.folder / "final_grid.png",
-                              f"{c.dataset}, {c.loss}, step {t.step}")
+                              f"{c.dataset}, {c.loss}, step {t.step}", "final_grid")
             if self._scored:
                 self.score()
         except BaseException as error:

@@ -37,7 +37,7 @@ RUN_LOGS = ("metrics.jsonl", "eval.jsonl", "changes.jsonl")
 _RUN_FILES = ("config.toml", *RUN_LOGS, "final_grid.png", "scores.json", "curves.png",
               "grad_norms.png")
 _RUN_GLOBS = (("samples", "step-*.png"), ("checkpoints", "ckpt-*.npz"),
-              ("checkpoints", "ckpt-*.eval.json"))
+              ("checkpoints", "ckpt-*.eval.json"), ("tensorboard", "events.out.tfevents.*"))
 
 
 class RunFolderError(ValueError):
@@ -141,8 +141,8 @@ def run_files(folder: str | Path) -> list[str]:
 
 def run_folder_holding(path: str | Path) -> Path | None:
     """The run folder that ``path`` names one of the files of (its config, logs, plots,
-    grids, lock, samples or checkpoints), or None: a folder is a run's when it holds a
-    config.toml, a lock file or a checkpoints/ folder."""
+    grids, lock, samples, checkpoints or TensorBoard event files), or None: a folder is a
+    run's when it holds a config.toml, a lock file or a checkpoints/ folder."""
     path = Path(path)
     parent = path.parent
     if path.name in (*_RUN_FILES, LOCK_NAME):
@@ -157,7 +157,7 @@ def run_folder_holding(path: str | Path) -> Path | None:
 
 def clear_run_files(folder: str | Path) -> None:
     """``--overwrite``: delete the files a run writes (config, logs, figures, samples,
-    checkpoints) and nothing else."""
+    checkpoints, TensorBoard event files) and nothing else."""
     folder = Path(folder)
     for name in _RUN_FILES:
         (folder / name).unlink(missing_ok=True)
