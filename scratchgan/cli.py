@@ -178,44 +178,52 @@ def _print_scores(scores: dict, where: str) -> None:
 
 
 def _sample(args: argparse.Namespace) -> int:
-    from scratchgan import viz
     from scratchgan.gan.checkpoint import CheckpointError
-    from scratchgan.gan.outputs import check_output_file
-    from scratchgan.gan.sample import sample
+    from scratchgan.gan.outputs import check_output, output_is_folder
+    from scratchgan.gan.sample import sample, write_samples
     try:
-        out = check_output_file(args.out, "--out", (".png",), inputs=[args.checkpoint],
-                                overwrite=args.overwrite)
-        images, nrow = sample(args.checkpoint, args.n, args.labels, args.interpolate, args.seed)
+        check_output(args.out, (".png", ".npz"), [args.checkpoint], args.overwrite)
+        wrote = write_samples(sample(args.checkpoint, args.n, args.labels, args.interpolate,
+                                     args.seed), args.out, args.overwrite)
     except (CheckpointError, ValueError) as e:
         print(f"scratchgan sample: {e}", file=sys.stderr)
         return 1
-    if images.ndim == 4:
-        viz.save_image_grid(images, out, nrow=nrow)
-    else:
-        viz.plot_points(images, out)
-    print(f"wrote {len(images)} samples to {out}")
+    print(f"wrote {wrote}")
     return 0
 
 
 def _translate(args: argparse.Namespace) -> int:
     from scratchgan.gan.checkpoint import CheckpointError
-    from scratchgan.gan.outputs import check_new_files, check_output_folder
+    from scratchgan.gan.outputs import check_new_files, check_output_file, check_output_folder
     from scratchgan.gan.translate import (as_translate, check_inputs, load_translator,
                                           output_paths, read_images, translate_in_batches,
                                           write_images)
+    import numpy as np
+
+    from scratchgan.io import save_arrays
+    to_npz = Path(args.out).suffix.lower() == ".npz"
     try:
-        out = check_output_folder(args.out, "--out", inputs=[args.input])
+        if to_npz:
+            check_output_file(args.out, "--out", (".npz",), [args.input, args.checkpoint],
+                              args.overwrite)
+        else:
+            check_output_folder(args.out, "--out", inputs=[args.input])
         G, state = load_translator(args.checkpoint)
         images, names = read_images(args.input)
-        check_new_files(output_paths(names, out), "--out", args.overwrite)
+        if not to_npz:
+            check_new_files(output_paths(names, args.out), "--out", args.overwrite)
         outputs = translate_in_batches(as_translate(G), check_inputs(images, G, args.input),
                                        args.batch_size)
-        write_images(outputs, names, out)
+        if to_npz:
+            save_arrays(args.out, "translate", images=outputs.astype(np.float32),
+                        names=np.array(names))
+        else:
+            write_images(outputs, names, args.out)
     except (CheckpointError, FileNotFoundError, ValueError) as e:  # data errors are ValueErrors
         print(f"scratchgan translate: {e}", file=sys.stderr)
         return 1
     print(f"translated {len(outputs)} images with {args.checkpoint} (step {state.get('step')}, "
-          f"{state['config']['dataset']}) into {args.out}/")
+          f"{state['config']['dataset']}) into {args.out}{'' if to_npz else '/'}")
     return 0
 
 
@@ -309,7 +317,10 @@ def build_parser() -> argparse.ArgumentParser:
     smp.add_argument("--interpolate", action="store_true",
                      help="rows interpolate between two random noise vectors")
     smp.add_argument("--seed", type=_at_least(0), default=0)
-    smp.add_argument("--out", default="samples.png", help="output PNG (default samples.png)")
+    smp.add_argument("--out", default="samples.png",
+                     help="a .png: one grid (default samples.png); a folder (ending in /): "
+                          "one PNG per sample, as FID tools read them; an .npz: the arrays "
+                          "(images float32 NCHW in [-1, 1], labels where the model has them)")
     smp.add_argument("--overwrite", action="store_true",
                      help="replace an existing output file that scratchgan did not write")
     smp.set_defaults(run=_sample)
@@ -320,9 +331,10 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--input", required=True, metavar="FOLDER_OR_NPZ",
                     help="a folder of PNG or JPEG images, or an .npz of images (under 'images' "
                          "or 'x'), of the size and channels the run trained on")
-    tr.add_argument("--out", required=True, metavar="FOLDER",
-                    help="where the translated PNGs go (one per input, named after it); "
-                         "not the input folder")
+    tr.add_argument("--out", required=True, metavar="FOLDER_OR_NPZ",
+                    help="a folder: one translated PNG per input, named after it (not the "
+                         "input folder); an .npz: the arrays, images float32 NCHW in "
+                         "[-1, 1] and the input names")
     tr.add_argument("--overwrite", action="store_true",
                     help="replace existing PNGs in --out that scratchgan did not write")
     tr.add_argument("--batch-size", type=_at_least(1), default=200,

@@ -13,13 +13,14 @@ import contextlib
 import os
 import secrets
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO, Any, Iterator
 
 _MODES = {"wb": "xb", "w": "x"}
 
 #: the mark of a file scratchgan wrote, so that a later command may replace it without
 #: ``--overwrite`` (``gan/outputs.py``): a PNG's Software text chunk (``PNG_METADATA``), a
-#: JSON object's ``written_by`` key (``json_mark``), a text file's first line
+#: JSON object's ``written_by`` key (``json_mark``), an .npz's ``written_by`` array
+#: (``save_arrays``), a text file's first line
 MARK = "scratchgan"
 PNG_METADATA = {"Software": MARK}
 
@@ -27,6 +28,17 @@ PNG_METADATA = {"Software": MARK}
 def json_mark(command: str) -> dict[str, str]:
     """The ``written_by`` key of a JSON object that ``command`` writes."""
     return {"written_by": f"{MARK} {command}"}
+
+
+def save_arrays(path: str | Path, command: str, **arrays: Any) -> Path:
+    """Write ``arrays`` to the .npz at ``path`` (``np.savez``, atomically), with the mark of
+    ``command`` as one more array, ``written_by`` (a string: no pickle is needed to read
+    any of it)."""
+    import numpy as np
+    path = Path(path)
+    with atomic_write(path) as fh:
+        np.savez(fh, **arrays, written_by=np.array(f"{MARK} {command}"))
+    return path
 
 
 @contextlib.contextmanager

@@ -146,3 +146,24 @@ def test_a_paired_folder_without_val_is_never_scored_on_training_pairs(tmp_path,
     assert not (out / "scores.json").exists()
     assert main(["eval", "--checkpoint", str(out / "checkpoints" / "ckpt-0000001.npz")]) == 1
     assert "has no val/ folder" in capsys.readouterr().err
+
+
+def test_translate_to_an_npz_keeps_the_arrays_and_the_names(tmp_path, checkpoint, capsys):
+    from scratchgan.gan.translate import write_images
+    inputs = load_paired("edges2digits", "test", seed=1, n=3).inputs
+    write_images(inputs, ["a", "b", "c"], tmp_path)
+    out = tmp_path / "t.npz"
+    translate = ["translate", "--checkpoint", str(checkpoint), "--input", str(tmp_path),
+                 "--out", str(out)]
+    assert main(translate) == 0 and main(translate) == 0     # its own file: replaced
+    with np.load(out) as npz:
+        assert list(npz["names"]) == ["a", "b", "c"]
+        images = npz["images"]
+    assert images.shape == (3, 1, 28, 28) and images.dtype == np.float32
+    assert -1 <= images.min() and images.max() <= 1
+    assert main(["translate", "--checkpoint", str(checkpoint), "--input", str(tmp_path),
+                 "--out", str(tmp_path / "t")]) == 0
+    from matplotlib.image import imread
+    again = imread(tmp_path / "t" / "b.png")           # the PNG holds the same pixels
+    grey = again[..., 0] if again.ndim == 3 else again
+    assert np.abs(grey - (images[1, 0] + 1) / 2).max() <= 2 / 255   # 8-bit pixels

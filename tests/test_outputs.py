@@ -104,3 +104,31 @@ def test_a_saved_config_drops_what_did_nothing():
                            "steps": 9, "a_key_from_later": 1})
     assert (config.loss, config.gp_weight, config.g_conditioning, config.steps) == \
         ("hinge", 10.0, "embedding", 9)
+
+
+def test_sample_writes_a_folder_of_pngs_or_the_arrays(tmp_path, capsys):
+    """Issue 25: --out DIR/ is the layout FID tools read (one PNG per sample), --out
+    FILE.npz the arrays: images float32 NCHW in [-1, 1] and the labels."""
+    from matplotlib.image import imread
+    out = tmp_path / "cond"
+    assert main(["train", "--conditional", "--ngf", "4", "--ndf", "4", "--steps", "1",
+                 "--batch-size", "8", "--no-progress", "--score-n", "0", "--out", str(out)]) == 0
+    ckpt = str(out / "checkpoints" / "ckpt-0000001.npz")
+    assert main(["sample", "--checkpoint", ckpt, "--n", "12", "--labels", "3",
+                 "--out", str(tmp_path / "s.npz")]) == 0
+    with np.load(tmp_path / "s.npz") as npz:
+        images, labels = npz["images"], npz["labels"]
+    assert images.shape == (12, 1, 28, 28) and images.dtype == np.float32
+    assert -1 <= images.min() and images.max() <= 1 and (labels == 3).all()
+    assert main(["sample", "--checkpoint", ckpt, "--n", "12", "--labels", "3",
+                 "--out", f"{tmp_path / 'pngs'}/"]) == 0
+    files = sorted((tmp_path / "pngs").iterdir())
+    assert [f.name for f in files] == [f"{i:05d}.png" for i in range(12)]
+    first = imread(files[0])
+    assert np.abs(first[..., 0] - (images[0, 0] + 1) / 2).max() <= 2 / 255   # 8-bit pixels
+    ring = tmp_path / "ring"
+    assert main(["train", "--dataset", "ring8", "--steps", "1", "--batch-size", "8",
+                 "--no-progress", "--score-n", "0", "--out", str(ring)]) == 0
+    assert main(["sample", "--checkpoint", str(ring / "checkpoints" / "ckpt-0000001.npz"),
+                 "--out", f"{tmp_path / 'points'}/"]) == 1
+    assert "2-D samples are points" in capsys.readouterr().err

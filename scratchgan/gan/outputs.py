@@ -14,7 +14,8 @@ wrong path is named at once, not after minutes of work, and no output replaces d
   checkpoints: ``runfolder.run_folder_holding``) is refused;
 - an existing file that scratchgan did not write is refused unless ``--overwrite`` is
   given. What scratchgan writes carries a mark (``io.MARK``): a PNG's ``Software``
-  text chunk, a JSON object's ``written_by`` key, the first line of a text file; so
+  text chunk, a JSON object's or an .npz's ``written_by``, a safetensors file's
+  ``written_by`` metadata entry (``gan/export.py``), a text file's first line; so
   writing the same output twice needs no flag, and a user's own file is never replaced
   by mistake.
 """
@@ -23,10 +24,13 @@ from __future__ import annotations
 import json
 import os
 import struct
+import zipfile
 from pathlib import Path
 from typing import Iterable
 
-from scratchgan.gan.runfolder import run_folder_holding
+import numpy as np
+
+from scratchgan.gan.runfolder import is_run_folder, run_folder_holding
 from scratchgan.io import MARK
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -46,13 +50,58 @@ def written_by_scratchgan(path: str | Path) -> bool:
         return False
     if head.startswith(_PNG_SIGNATURE):
         return _png_software(head).startswith(MARK)
+    if head.startswith(b"PK") and path.suffix.lower() == ".npz":
+        return _npz_mark(path).startswith(MARK)
     if path.suffix.lower() == ".json":
         try:
             obj = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return False
         return isinstance(obj, dict) and str(obj.get("written_by", "")).startswith(MARK)
+    if path.suffix.lower() == ".safetensors":
+        return _safetensors_written_by(path).startswith(MARK)
     return MARK.encode() in head.split(b"\n", 1)[0]
+
+
+#: the largest header a safetensors file may have (the format's own limit, 100 MB)
+_SAFETENSORS_HEADER_LIMIT = 100_000_000
+
+
+def _safetensors_written_by(path: Path) -> str:
+    """The ``written_by`` entry of the ``__metadata__`` of the safetensors file at
+    ``path`` ('' if none). The format: an unsigned little-endian 64-bit header length N,
+    then N bytes of a JSON object (tensor name -> dtype, shape, offsets, and the optional
+    str -> str table ``__metadata__``), then the tensors' bytes; only the header is read,
+    without the safetensors package (an optional dependency)."""
+    try:
+        with open(path, "rb") as fh:
+            size = fh.read(8)
+            if len(size) < 8:
+                return ""
+            (length,) = struct.unpack("<Q", size)
+            if length > _SAFETENSORS_HEADER_LIMIT:
+                return ""
+            header = json.loads(fh.read(length).decode("utf-8"))
+    except (OSError, ValueError):
+        return ""
+    meta = header.get("__metadata__") if isinstance(header, dict) else None
+    return str(meta.get("written_by", "")) if isinstance(meta, dict) else ""
+
+
+def _npz_mark(path: Path) -> str:
+    """The ``written_by`` string array of the .npz at ``path`` ('' if none)."""
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            mark = npz["written_by"] if "written_by" in npz.files else None
+            return str(mark) if mark is not None and mark.dtype.kind == "U" else ""
+    except (OSError, ValueError, zipfile.BadZipFile):
+        return ""
+
+
+def output_is_folder(path: str | Path) -> bool:
+    """Whether an ``--out`` names a folder (one file per sample): it ends in ``/`` or is
+    a folder already."""
+    return str(path).endswith(("/", os.sep)) or Path(path).is_dir()
 
 
 def _png_software(data: bytes) -> str:
@@ -114,19 +163,31 @@ def check_output_file(path: str | Path, option: str, suffixes: tuple[str, ...],
 def check_output_folder(path: str | Path, option: str, inputs: Iterable[str | Path] = ()
                         ) -> Path:
     """``path`` as a folder ``option`` writes files into (created if absent, in a folder
-    that exists), refused where it is a file, an input, or a run folder's own folder."""
+    that exists), refused where it is a file, an input, or a run folder."""
     path = Path(path)
     if str(path) == "-":
         raise OutputPathError(f"{option} -: writing to standard output is not supported; "
                               f"give a folder")
     if path.exists() and not path.is_dir():
         raise OutputPathError(f"{option} {path} is a file, not a folder")
+    if is_run_folder(path):
+        raise OutputPathError(f"{option} {path} is a run folder; write into a folder of "
+                              f"its own")
     _check_parent(path, option)
     for source in inputs:
         if _same_file(path, Path(source)):
             raise OutputPathError(f"{option} {path} is the input folder; write the outputs "
                                   f"into another folder, so no input is replaced")
     return path
+
+
+def check_output(path: str | Path, suffixes: tuple[str, ...], inputs: Iterable[str | Path],
+                 overwrite: bool, option: str = "--out") -> Path:
+    """An ``--out`` that names a folder (:func:`output_is_folder`) or a file with one of
+    ``suffixes``, checked as :func:`check_output_folder` or :func:`check_output_file`."""
+    if output_is_folder(path):
+        return check_output_folder(path, option, inputs)
+    return check_output_file(path, option, suffixes, inputs, overwrite)
 
 
 def check_new_files(paths: list[Path], option: str, overwrite: bool) -> None:

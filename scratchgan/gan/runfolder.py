@@ -28,7 +28,8 @@ except ImportError:  # pragma: no cover - Windows: no flock; runs are not locked
     fcntl = None
 
 __all__ = ["LOCK_NAME", "RUN_LOGS", "RunFolderError", "RunFolderInUse", "RunFolderNotEmpty",
-           "RunLock", "run_files", "run_folder_holding", "clear_run_files", "read_jsonl"]
+           "RunLock", "run_files", "run_folder_holding", "is_run_folder", "clear_run_files",
+           "read_jsonl"]
 
 LOCK_NAME = ".scratchgan.lock"
 #: the append-only logs of a run folder
@@ -151,8 +152,13 @@ def run_folder_holding(path: str | Path) -> Path | None:
         folder = parent.parent
     else:
         return None
-    marks = (folder / "config.toml", folder / LOCK_NAME, folder / "checkpoints")
-    return folder if any(m.exists() for m in marks) else None
+    return folder if is_run_folder(folder) else None
+
+
+def is_run_folder(folder: str | Path) -> bool:
+    """Whether ``folder`` holds a run: a config.toml, a lock file or a checkpoints/."""
+    folder = Path(folder)
+    return any((folder / mark).exists() for mark in ("config.toml", LOCK_NAME, "checkpoints"))
 
 
 def clear_run_files(folder: str | Path) -> None:

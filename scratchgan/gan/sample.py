@@ -1,15 +1,19 @@
-"""Sampling from a checkpoint: a grid of samples, per-label rows, or interpolations."""
+"""Sampling from a checkpoint: a grid of samples, per-label rows, or interpolations, written
+as one PNG grid, one PNG per sample (a folder) or the arrays (an .npz)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from scratchgan import nn
+from scratchgan import nn, viz
 from scratchgan.config import no_grad
 from scratchgan.gan import checkpoint
 from scratchgan.gan.config import resume_key_default
 from scratchgan.gan.models import build_models
+from scratchgan.gan.outputs import OutputPathError, check_new_files, output_is_folder
+from scratchgan.io import save_arrays
 
 
 def parse_labels(text: str, num_classes: int) -> list[int]:
@@ -67,9 +71,20 @@ def slerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
     return (np.sin((1 - t) * omega) * a[:, None] + np.sin(t * omega) * b[:, None]) / np.maximum(so, 1e-8)
 
 
+@dataclass
+class Samples:
+    """What :func:`sample` draws: ``data``, images (N, C, H, W) in [-1, 1] or 2-D points
+    (N, 2); their ``labels`` (a conditional model) or None; ``nrow``, a grid's row."""
+    data: np.ndarray
+    labels: np.ndarray | None
+    nrow: int
+
+
 def sample(path: str | Path, n: int = 100, labels: str | None = None, interpolate: bool = False,
-           seed: int = 0) -> tuple[np.ndarray, int]:
-    """(samples, nrow) from the checkpoint at ``path``."""
+           seed: int = 0) -> Samples:
+    """Samples from the checkpoint at ``path``: ``n`` (rows of 10 with ``interpolate``),
+    labelled in turn by ``labels`` (e.g. "0-9"; all classes by default) where the model is
+    conditional, from noise drawn with ``seed``."""
     G, state = load_generator(path)
     rng = np.random.default_rng(seed)
     num_classes = state["num_classes"]
@@ -89,4 +104,32 @@ def sample(path: str | Path, n: int = 100, labels: str | None = None, interpolat
     elif labels:
         raise ValueError("--labels needs a conditional model; this checkpoint is unconditional")
     with no_grad():
-        return G(z.astype(np.float32), y).data, nrow
+        return Samples(G(z.astype(np.float32), y).data, y, nrow)
+
+
+def write_samples(samples: Samples, out: str | Path, overwrite: bool = False) -> str:
+    """Write ``samples`` to ``out`` (checked by :mod:`scratchgan.gan.outputs`) and say what
+    was written: a folder (``out`` ends in ``/``): one PNG per sample, ``00000.png`` ...;
+    an ``.npz``: the arrays, ``images`` float32 (N, C, H, W) in [-1, 1] (``points`` (N, 2)
+    for a 2-D mixture) and ``labels`` int64 where the model has them; a ``.png``: one
+    grid (a scatter plot of points)."""
+    data, points = samples.data, samples.data.ndim == 2
+    if output_is_folder(out):
+        if points:
+            raise OutputPathError("--out: 2-D samples are points, not images: write them "
+                                  "to an .npz or a .png scatter plot")
+        paths = [Path(out) / f"{i:05d}.png" for i in range(len(data))]
+        check_new_files(paths, "--out", overwrite)
+        viz.save_images(data, paths)
+        return f"{len(data)} samples, one PNG each, to {out}"
+    if Path(out).suffix.lower() == ".npz":
+        arrays = {"points" if points else "images": data.astype(np.float32)}
+        if samples.labels is not None:
+            arrays["labels"] = samples.labels.astype(np.int64)
+        save_arrays(out, "sample", **arrays)
+        return f"{len(data)} samples ({', '.join(arrays)}) to {out}"
+    if points:
+        viz.plot_points(data, out)
+    else:
+        viz.save_image_grid(data, out, nrow=samples.nrow)
+    return f"{len(data)} samples to {out}"

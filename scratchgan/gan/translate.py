@@ -18,7 +18,6 @@ import dataclasses
 from pathlib import Path
 from typing import Any, Callable
 
-import matplotlib.image
 import numpy as np
 
 from scratchgan import nn
@@ -33,7 +32,7 @@ from scratchgan.gan.metrics.classifier import (CLASSIFIER_FOR_DATASET, DigitClas
                                                load_classifier)
 from scratchgan.gan.metrics.translation import translation_scores
 from scratchgan.gan.models import build_pix2pix
-from scratchgan.io import PNG_METADATA, atomic_write
+from scratchgan.viz import save_images
 
 Translate = Callable[[np.ndarray], np.ndarray]
 TASK = "pix2pix"
@@ -205,11 +204,4 @@ def output_paths(names: list[str], folder: str | Path) -> list[Path]:
 
 def write_images(images: np.ndarray, names: list[str], folder: str | Path) -> list[Path]:
     """Each image (C, H, W) in [-1, 1] as ``folder/<name>.png`` (grey or RGB)."""
-    paths = output_paths(names, folder)
-    for image, path in zip(images, paths):
-        pixels = (np.clip(image, -1, 1) + 1) / 2
-        pixels = pixels[0] if pixels.shape[0] == 1 else pixels.transpose(1, 2, 0)
-        with atomic_write(path) as fh:
-            matplotlib.image.imsave(fh, pixels, format="png", cmap="gray", vmin=0, vmax=1,
-                                    metadata=PNG_METADATA)
-    return paths
+    return save_images(images, output_paths(names, folder))
