@@ -1,13 +1,15 @@
 """``tensorboard = true``: the run's metrics, evaluations, scores and grids as TensorBoard
 event files in <out>/tensorboard/, read back with TensorBoard's own event reader."""
 import json
+import os
+import signal
 import sys
 
 import pytest
 
 from scratchgan.cli import main
 from scratchgan.gan.config import ConfigError, TrainConfig
-from scratchgan.gan.run import Run
+from scratchgan.gan.run import Run, RunInterrupted
 from scratchgan.gan.runfolder import clear_run_files, run_folder_holding
 
 INSTALL = "pip install 'scratchgan[tensorboard]'"
@@ -118,3 +120,40 @@ def test_without_the_key_nothing_is_imported_or_written(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "tensorboardX", None)
     Run(config(tmp_path, steps=2, eval_every=0, score_n=0, tensorboard=False)).run()
     assert not (tmp_path / "run" / "tensorboard").exists()
+
+
+def test_the_events_are_on_disk_as_each_record_is_logged(tmp_path):
+    pytest.importorskip("tensorboardX")
+    run = Run(config(tmp_path, steps=5, eval_every=0, score_n=0))
+    step, seen = run.trainer.train_step, {}
+
+    def reading_step():
+        if run.trainer.step == 3:                # steps 1-3 logged, the run going on
+            seen["loss_d"] = steps(board(tmp_path), "train/loss_d")
+        return step()
+
+    run.trainer.train_step = reading_step
+    run.run()
+    assert seen["loss_d"] == [1, 2, 3]
+
+
+def test_a_signal_closes_the_events_and_the_resume_continues_them(tmp_path):
+    pytest.importorskip("tensorboardX")
+    run = Run(config(tmp_path, steps=50, eval_every=0, score_n=0, sample_every=1000))
+    step = run.trainer.train_step
+
+    def signalled_step():
+        record = step()
+        if run.trainer.step == 3:
+            os.kill(os.getpid(), signal.SIGINT)
+        return record
+
+    run.trainer.train_step = signalled_step
+    with pytest.raises(RunInterrupted):
+        run.run()
+    assert run.board is None and steps(board(tmp_path), "train/loss_d") == [1, 2, 3]
+    Run(config(tmp_path, steps=5, eval_every=0, score_n=0, sample_every=1000),
+        resume=True).run()
+    acc = board(tmp_path)
+    assert steps(acc, "train/loss_d") == [1, 2, 3, 4, 5]
+    assert steps(acc, "final_grid", "images") == [5]
