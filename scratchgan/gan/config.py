@@ -82,6 +82,11 @@ class TrainConfig:
     minibatch_std: bool = field(default=False, metadata=_opt(
         "D sees the standard deviation of the batch it scores as one more feature of its "
         "last hidden layer (Karras et al. 2018); not with a gradient penalty"))
+    init_from: str = field(default="", metadata=_opt(
+        "a .safetensors weights file (scratchgan export, or PyTorch's tensors of the reference "
+        "DCGAN) to start G (and D, and the EMA, when it holds them) from, each tensor's shape "
+        "checked; a new run only: a resume continues from its checkpoint and must keep the "
+        "run's value; empty: initialise afresh"))
     lr_g: float = field(default=2e-3, metadata=_opt("generator learning rate", minimum=0))
     lr_d: float = field(default=2e-3, metadata=_opt("discriminator learning rate (TTUR: differ)",
                                                    minimum=0))
@@ -254,7 +259,9 @@ def saved_config(saved: dict[str, Any]) -> TrainConfig:
 RESUME_KEYS = ("task", "dataset", "model", "loss", "conditional", "g_conditioning",
                "d_conditioning", "spectral_norm", "d_batchnorm", "g_upsample", "nz",
                "direction", "ngf", "ndf", "pack", "maxout", "minibatch_std", "optimizer",
-               "seed", "batch_size")
+               "seed", "batch_size", "init_from")
+#: ``init_from`` is read when a run starts, never on a resume (its file may be gone): a
+#: resume that names another file is refused rather than taken and ignored
 #: config keys a resume takes from the command, not the run: where the folder is and how
 #: the run is shown (never recorded as changes)
 UNRECORDED_KEYS = ("out", "progress", "detect_anomaly")

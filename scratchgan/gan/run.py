@@ -61,6 +61,7 @@ from scratchgan.gan.build import build_trainer
 from scratchgan.gan.config import UNRECORDED_KEYS, TrainConfig
 from scratchgan.gan.evaluate import (MIXTURES, ImageReference, evaluate_generator,
                                      image_reference, why_unscored, write_json_atomically)
+from scratchgan.gan.export import init_trainer
 from scratchgan.gan.trainer import Trainer, TrainingDiverged, layer_grad_norms
 from scratchgan.gan.translate import (TranslationReference, evaluate_translator,
                                       translation_reference, why_unscored_pairs)
@@ -188,7 +189,10 @@ class Run:
     ``resume``: continue from the newest checkpoint (with none, a new run starts, and
     ``notes`` says so); settings outside ``RESUME_KEYS`` may differ from the checkpoint's
     and take effect, each recorded in ``changes`` and ``changes.jsonl`` with the step.
-    ``overwrite``: replace the run files of a folder that holds another run."""
+    ``overwrite``: replace the run files of a folder that holds another run.
+    ``config.init_from``: a new run (not a resumed one) starts G, D and the EMA's average
+    from that weights file (``gan.export.init_trainer``, checked before the folder
+    changes; under MPI the other ranks get them with rank 0's state), noted in ``notes``."""
 
     def __init__(self, config: TrainConfig, resume: bool = False,
                  trainer: Trainer | None = None, overwrite: bool = False) -> None:
@@ -228,6 +232,8 @@ class Run:
                                   f"new run at step 0")
         self.trainer = trainer if trainer is not None else build_trainer(config)
         t = self.trainer
+        if config.init_from and not self.resumed:   # a new run: G (and D) from the file
+            self.notes.append(init_trainer(t, config.init_from))
         saved = self._resume(config) if self.resumed else {}
         kept = t.step if self.resumed else 0
         self.metrics_path = folder / "metrics.jsonl"
