@@ -1,4 +1,5 @@
-"""The ``scratchgan`` command line: train, sample, translate, eval, bench, gradcheck, explain."""
+"""The ``scratchgan`` command line: train, sample, translate, eval, export, bench, gradcheck,
+explain."""
 from __future__ import annotations
 
 import argparse
@@ -362,6 +363,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--batch-size", type=_at_least(1), default=200,
                     help="images per generator and classifier batch (default 200)")
     ev.set_defaults(run=_eval)
+
+    from scratchgan.gan.export import add_parsers as add_export_parser
+    add_export_parser(verbs)
 
     from scratchgan.bench.run import add_arguments as add_bench_options
     bench = verbs.add_parser("bench", help="time the kernels and training steps side by side "

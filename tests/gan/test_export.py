@@ -10,7 +10,6 @@ tests never depend on ``../shared``. Where the file exists,
 ``test_the_torch_modules_here_are_the_references`` checks (in a subprocess, which keeps
 those side effects out of this one) that its modules have exactly these names and shapes.
 """
-import argparse
 import importlib.util
 import json
 import subprocess
@@ -25,7 +24,7 @@ from scratchgan.config import no_grad
 from scratchgan.gan import checkpoint
 from scratchgan.gan.checkpoint import CheckpointError
 from scratchgan.gan.config import make_config
-from scratchgan.gan.export import (WeightsError, add_parsers, export_weights, import_weights,
+from scratchgan.gan.export import (WeightsError, export_weights, import_weights,
                                    read_weights, torch_dcgan_shapes)
 from scratchgan.gan.models import build_models
 from scratchgan.gan.outputs import written_by_scratchgan
@@ -54,10 +53,7 @@ def ckpt(run_folder):
 
 
 def export_cli(*argv):
-    parser = argparse.ArgumentParser()
-    add_parsers(parser.add_subparsers(dest="verb"))
-    args = parser.parse_args(["export", *argv])
-    return args.run(args)
+    return main(["export", *argv])
 
 
 def dcgan(state):
