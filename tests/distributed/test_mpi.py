@@ -212,12 +212,11 @@ def _wait_for_steps(job: subprocess.Popen, out: Path, n: int) -> None:
 
 
 @pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs /proc")
-@pytest.mark.parametrize("target, signum", [("mpiexec", signal.SIGTERM),
-                                            ("mpiexec", signal.SIGINT),
-                                            ("rank 0", signal.SIGTERM),
-                                            ("rank 1", signal.SIGTERM)],
-                         ids=["mpiexec-SIGTERM", "mpiexec-SIGINT", "rank0-SIGTERM",
-                              "rank1-SIGTERM"])
+@pytest.mark.parametrize("target, signum", [  # two in the default run, two more with -m slow
+    ("mpiexec", signal.SIGTERM), ("rank 1", signal.SIGTERM),
+    pytest.param("mpiexec", signal.SIGINT, marks=pytest.mark.slow),
+    pytest.param("rank 0", signal.SIGTERM, marks=pytest.mark.slow)],
+    ids=["mpiexec-SIGTERM", "rank1-SIGTERM", "mpiexec-SIGINT", "rank0-SIGTERM"])
 def test_a_stop_signal_stops_every_rank_after_one_step_with_its_checkpoint(
         tmp_path, target, signum):
     """A stop signal to ``mpiexec`` (which forwards SIGINT and SIGTERM to every rank), to
