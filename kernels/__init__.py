@@ -25,6 +25,7 @@ _BACKEND_MODULES = {
     "numba": "scratchgan_kernels.cpu",
     "cuda": "scratchgan_kernels.cuda",
 }
+BACKENDS = tuple(_BACKEND_MODULES)     # every backend's name, available here or not
 _ALIASES = {"reference": "numpy"}
 _loaded: dict[str, dict[str, Callable]] = {}
 _errors: dict[str, str] = {}

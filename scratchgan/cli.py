@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import scratchgan_kernels
+from scratchgan.backend import GPU_BACKEND, cpu_backends
 from scratchgan.config import using_config
 
 
@@ -34,8 +35,26 @@ def _at_least(minimum: int, most: int | None = None):
     return parse
 
 
+# the CPU kernel backends by name (which of them run here is asked when a command runs:
+# probing them while building the parser would import Numba, and CuPy for the GPU's)
+_CPU_BACKEND_NAMES = [b for b in scratchgan_kernels.BACKENDS if b != GPU_BACKEND]
+
+
+def _backend_unavailable(verb: str, backend: str) -> bool:
+    """True, after one line on stderr naming ``backend`` and the CPU kernel backends that
+    run here, when ``backend`` is not one of them; False when it is."""
+    available = cpu_backends()
+    if backend in available:
+        return False
+    print(f"scratchgan {verb}: CPU kernel backend {backend!r} is not available here; "
+          f"available: {', '.join(available)}", file=sys.stderr)
+    return True
+
+
 def _gradcheck(args: argparse.Namespace) -> int:
     from scratchgan.gradcheck_report import format_table, run
+    if _backend_unavailable("gradcheck", args.backend):
+        return 2
     orders = (1, 2) if args.order is None else (args.order,)
     try:
         with using_config("cpu_kernels", args.backend):
@@ -56,6 +75,8 @@ def _explain(args: argparse.Namespace) -> int:
     if args.checkpoint and (args.loss or args.model):
         print("scratchgan explain: --checkpoint takes the loss and the model from the "
               "checkpoint's config; leave out --loss and --model", file=sys.stderr)
+        return 2
+    if _backend_unavailable("explain", args.backend):
         return 2
     options = dict(side=args.side, batch=args.batch, seed=args.seed, check=not args.no_check,
                    formulas=not args.no_formulas)
@@ -367,7 +388,7 @@ def build_parser() -> argparse.ArgumentParser:
     from scratchgan.gan.export import add_parsers as add_export_parser
     add_export_parser(verbs)
 
-    from scratchgan.bench.run import add_arguments as add_bench_options
+    from scratchgan.bench_options import add_arguments as add_bench_options
     bench = verbs.add_parser("bench", help="time the kernels and training steps side by side "
                                            "with PyTorch (where installed) on this machine")
     add_bench_options(bench)
@@ -381,7 +402,7 @@ def build_parser() -> argparse.ArgumentParser:
     gc.add_argument("--draws", type=_at_least(1), default=3,
                     help="random shape draws per op (default 3)")
     gc.add_argument("--seed", type=_at_least(0), default=0)
-    gc.add_argument("--backend", default="numpy", choices=[b for b in scratchgan_kernels.available_backends() if b != "cuda"],
+    gc.add_argument("--backend", default="numpy", metavar="|".join(_CPU_BACKEND_NAMES),
                     help="CPU kernel backend (default numpy, the reference; the GPU's "
                          "gradchecks are the gpu-marked tests)")
     gc.set_defaults(run=_gradcheck)
@@ -407,8 +428,7 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--dot", metavar="FILE.dot", help="also write the graph as Graphviz source")
     ex.add_argument("--overwrite", action="store_true",
                     help="replace an existing output file that scratchgan did not write")
-    ex.add_argument("--backend", default="numpy",
-                    choices=[b for b in scratchgan_kernels.available_backends() if b != "cuda"],
+    ex.add_argument("--backend", default="numpy", metavar="|".join(_CPU_BACKEND_NAMES),
                     help="CPU kernel backend (default numpy, the reference)")
     ex.set_defaults(run=_explain)
     return parser

@@ -19,14 +19,13 @@ before backward; ``output(i)`` checks that the output is unchanged (version 0).
 """
 from __future__ import annotations
 
-import sys
 import weakref
 from typing import Any
 
 import numpy as np
 
 from scratchgan.autograd.tensor import Tensor, as_array
-from scratchgan.backend import get_array_module
+from scratchgan.backend import CPU, CUDA, cupy_imported, device_of, get_array_module
 from scratchgan.config import Config
 
 
@@ -89,8 +88,8 @@ class Function:
                     raise TypeError(f"{self.name}: inputs have different dtypes ({dtype} and "
                                     f"{x.data.dtype}); cast one of them with .astype() first")
         # no input can live on a GPU unless something imported CuPy
-        gpu = None if "cupy" not in sys.modules else next(
-            (x for x in inputs if isinstance(x, Tensor) and x.device == "cuda"), None)
+        gpu = None if not cupy_imported() else next(
+            (x for x in inputs if isinstance(x, Tensor) and device_of(x).is_gpu), None)
         if gpu is None:
             if self.promotes_integers and dtype is not None:
                 return tuple(x if isinstance(x, Tensor) and x._data.dtype.kind == "f"
@@ -101,11 +100,12 @@ class Function:
     def _on_gpu(self, x: Any, dtype: Any, xp: Any) -> Tensor:
         """``x`` as a Tensor on the GPU, where another input of this call lives."""
         if isinstance(x, Tensor):
-            if x.device == "cuda":
+            if device_of(x).is_gpu:
                 return x
             if x.ndim > 0 or x.requires_grad:
-                raise TypeError(f"{self.name}: inputs live on different devices (cpu and "
-                                "cuda); move them to one with .to('cuda') or .to('cpu') first")
+                raise TypeError(f"{self.name}: inputs live on different devices ({CPU} and "
+                                f"{CUDA}); move them to one with .to('{CUDA}') or .to('{CPU}') "
+                                "first")
             return Tensor._from_array(xp.asarray(x.data))
         a = as_array(x, dtype)
         if not isinstance(a, np.ndarray):   # a device array of the caller's: copied

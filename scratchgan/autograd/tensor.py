@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from scratchgan.backend import check_device, device_of, get_array_module, to_device, to_numpy
+from scratchgan.backend import CPU, CUDA, Device, as_device, device_of, get_array_module, to_numpy
 
 DEFAULT_DTYPE = np.float32
 
@@ -163,7 +163,7 @@ class Tensor:
     @property
     def device(self) -> str:
         """``"cpu"`` (a NumPy array) or ``"cuda"`` (a CuPy array on the GPU)."""
-        return device_of(self.data)
+        return device_of(self.data).name
 
     def __len__(self) -> int:
         return len(self.data)
@@ -221,14 +221,14 @@ class Tensor:
         """A copy in ``dtype``, cut from the graph (cast parameters before building graphs)."""
         return Tensor(self.data, requires_grad=self.requires_grad, name=self.name, dtype=dtype)
 
-    def to(self, device: str | None = None, dtype: Any = None) -> Tensor:
-        """This Tensor on ``device`` (``"cpu"`` or ``"cuda"``) and/or in ``dtype``: ``self``
-        when it already is both, else a copy cut from the graph that keeps
+    def to(self, device: str | Device | None = None, dtype: Any = None) -> Tensor:
+        """This Tensor on ``device`` (``"cpu"``, ``"cuda"`` or a Device) and/or in ``dtype``:
+        ``self`` when it already is both, else a copy cut from the graph that keeps
         ``requires_grad`` (move and cast leaves before building graphs, as with
         ``astype``). ``"cuda"`` needs CuPy and a GPU: a RuntimeError says which is missing."""
         data = self.data
-        if device is not None and check_device(device) != self.device:
-            data = to_device(data, device)
+        if device is not None:
+            data = as_device(device).move(data)
         if dtype is not None and np.dtype(dtype) != data.dtype:
             data = data.astype(dtype)
         if data is self.data:
@@ -237,11 +237,11 @@ class Tensor:
 
     def cuda(self) -> Tensor:
         """``to("cuda")``."""
-        return self.to("cuda")
+        return self.to(CUDA)
 
     def cpu(self) -> Tensor:
         """``to("cpu")``."""
-        return self.to("cpu")
+        return self.to(CPU)
 
     def retain_grad(self) -> None:
         """Keep this non-leaf Tensor's gradient in ``.grad`` after ``backward`` (the

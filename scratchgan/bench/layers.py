@@ -28,7 +28,9 @@ from typing import Any, Callable
 import numpy as np
 
 from scratchgan.bench.flops import Layer, dcgan28_layers
-from scratchgan.bench.timing import bench_pair, foreign_load, snapshot, wait_quiet
+from scratchgan.backend import CPU, as_device
+from scratchgan.bench.timing import (TORCH_DEVICE, bench_pair, foreign_load, snapshot,
+                                     wait_quiet)
 
 OPS = ("fwd", "dX", "dW")
 
@@ -52,9 +54,9 @@ def _ours(layer: Layer, backend: str, x: np.ndarray, W: np.ndarray,
 
 
 def _torch(torch: Any, layer: Layer, x: np.ndarray, W: np.ndarray,
-           gy: np.ndarray, device: str = "cpu") -> dict[str, Callable[[], Any]]:
+           gy: np.ndarray, device: str = CPU.name) -> dict[str, Callable[[], Any]]:
     F = torch.nn.functional
-    tx, tW, tgy = (torch.from_numpy(a).to(device) for a in (x, W, gy))
+    tx, tW, tgy = (torch.from_numpy(a).to(TORCH_DEVICE[device]) for a in (x, W, gy))
     if layer.kind == "linear":
         return {"fwd": lambda: F.linear(tx, tW), "dX": lambda: torch.mm(tgy, tW),
                 "dW": lambda: torch.mm(tgy.t(), tx)}
@@ -81,14 +83,14 @@ def _arrays(layer: Layer, batch: int, dtype: str, rng: np.random.Generator):
 
 def kernel_cases(batch: int, backends: list[str], torch: Any = None, dtype: str = "float32",
                  layers: list[Layer] | None = None, seed: int = 0,
-                 device: str = "cpu") -> list[dict[str, Any]]:
+                 device: str = CPU.name) -> list[dict[str, Any]]:
     """One case per (layer, op): {"layer", "label", "kind", "op", "flops", "fns": {backend:
     callable}}; ``device="cuda"``: the arrays on the GPU (the backends are then ["cuda"])."""
     rng = np.random.default_rng(seed)
     cases = []
     for layer in layers or dcgan28_layers():
         x, W, gy = _arrays(layer, batch, dtype, rng)
-        if device == "cuda":
+        if as_device(device).is_gpu:
             import cupy
             ours = [cupy.asarray(a) for a in (x, W, gy)]
         else:
@@ -117,7 +119,7 @@ def run_kernel_table(batch: int, backends: list[str], torch: Any = None, repeats
                      min_time: float = 0.02, max_wait: float = 60.0, dtype: str = "float32",
                      layers: list[Layer] | None = None,
                      progress: Callable[[str], None] | None = None,
-                     device: str = "cpu", threads: int | None = None) -> list[dict[str, Any]]:
+                     device: str = CPU.name, threads: int | None = None) -> list[dict[str, Any]]:
     """Time every case; one row per (layer, op) with per-backend median/min and GFLOP/s.
     With ``threads``, the numba kernels run inside ``using_threads(threads)``, as in
     training (their chunk workers, one BLAS thread per product); the other columns run with
@@ -127,7 +129,7 @@ def run_kernel_table(batch: int, backends: list[str], torch: Any = None, repeats
         from scratchgan.threads import using_threads
         scopes["numba"] = lambda: using_threads(threads)
     sync = None
-    if device == "cuda":
+    if as_device(device).is_gpu:
         from scratchgan.bench.machine import cuda_sync
         sync = cuda_sync
     rows = []

@@ -21,6 +21,9 @@ import subprocess
 import sys
 from typing import Any
 
+from scratchgan.backend import CUDA
+from scratchgan.bench.timing import TORCH_DEVICE
+
 MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": str(64 * 2 ** 20), "MALLOC_TRIM_THRESHOLD_": str(2 ** 30)}
 THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
 
@@ -227,7 +230,7 @@ def gpu_probe(n: int, repeats: int, torch: Any = None, card: str | None = None) 
     }
     if torch is not None and torch.cuda.is_available():
         torch.backends.cuda.matmul.allow_tf32 = False
-        t = torch.randn(n, n, device="cuda")
+        t = torch.randn(n, n, device=TORCH_DEVICE[CUDA.name])
         r = bench_pair({"mm": lambda: torch.matmul(t, t)}, repeats, 0.05, sync=cuda_sync)["mm"]
         result["matmul_torch"] = {"n": n, "dtype": "float32", "tf32": False,
                                   "median": flops / r["median_s"] / 1e9,

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from scratchgan.backend import CUDA
+
 LOAD_MARK = 0.3          # cores of foreign load above which a row is marked '*'
 DIFF_MARK = 1e-3         # relative difference between backends above which a row is marked '!'
 
@@ -144,7 +146,7 @@ def _peak(results: dict[str, Any]) -> float | None:
     """The GFLOP/s that "% peak" divides by: on the GPU the named card's FP32 peak (else the
     measured cuBLAS rate), on the CPU the measured NumPy matmul rate."""
     gpu = results.get("machine", {}).get("gpu")
-    if results.get("settings", {}).get("device") == "cuda" and gpu:
+    if results.get("settings", {}).get("device") == CUDA.name and gpu:
         if gpu.get("card"):
             return gpu["card"]["gflops_fp32"]
         return gpu.get("matmul_cupy", {}).get("median")
@@ -214,7 +216,7 @@ def machine_lines(results: dict[str, Any]) -> list[str]:
     th = m.get("theoretical")
     lines.append(f"FMA-theoretical (estimate): {th['formula']} = {th['gflops_fp32']:.0f} GFLOP/s "
                  f"(clock: {th['ghz_source']})" if th else "FMA-theoretical: not readable here")
-    if s.get("device") == "cuda":
+    if s.get("device") == CUDA.name:
         lines = [x.replace("= 100% peak", "(the CPU's; the GPU's peak below is 100%)")
                  for x in lines]
         lines += gpu_lines(results)

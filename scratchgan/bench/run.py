@@ -39,73 +39,24 @@ import tempfile
 import time
 from typing import Any
 
+from scratchgan.backend import CPU, CUDA, GPU_BACKEND, as_device, cpu_backends, cuda_module
 from scratchgan.bench import flops
 from scratchgan.bench.load import (LOAD_KIND, BackgroundLoadError, background_load,
                                    check_background_load)
 from scratchgan.bench.mlp import MLP_BATCH, mlp_step_flops
 from scratchgan.io import MARK, atomic_write, json_mark
 from scratchgan.bench.overhead import CHAIN_OPS
+from scratchgan.bench_options import SECTIONS, add_arguments
 
-SECTIONS = ("kernels", "step", "wgan-gp", "load", "mlp", "overhead")
 CPU_ONLY = ("load", "mlp", "overhead")
 DEFAULT_BACKGROUND_LOAD = 1
 LOAD_BATCH = 64            # the load section's batch where --batches is not given
 TORCH_IMPORT_ERROR = "PyTorch did not import"
 TORCH_CUDA_ERROR = "PyTorch has no CUDA here"
-DEFAULT_BATCHES = {"cpu": [64, 128], "cuda": [64, 256]}
+DEFAULT_BATCHES = {CPU.name: [64, 128], CUDA.name: [64, 256]}
 DEFAULT_GPU_PEAK_SIZE = 8192
 FULL = {"repeats": 15, "kernel_min_time": 0.02, "max_wait": 60.0, "warmup": 3, "peak_repeats": 5}
 QUICK = {"repeats": 3, "kernel_min_time": 0.005, "max_wait": 0.0, "warmup": 2, "peak_repeats": 2}
-
-
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--quick", action="store_true",
-                   help="a smoke run: 3 repeats, 2 warm-up steps, no wait for a quiet machine")
-    p.add_argument("--only", nargs="+", choices=SECTIONS, metavar="SECTION",
-                   help="run only these sections: kernels, step, wgan-gp, load, mlp, overhead "
-                        "(default: all; with --device cuda: kernels, step, wgan-gp; the "
-                        "machine probe always runs)")
-    p.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
-                   help="cpu (default): our CPU backends against PyTorch CPU; cuda: our cuda "
-                        "backend against PyTorch CUDA (needs CuPy and a GPU)")
-    p.add_argument("--card", choices=("H100 SXM", "H100 PCIe", "H200"),
-                   help="with --device cuda: the card whose FP32 peak the %% columns use "
-                        "(default: recognised from the device name)")
-    p.add_argument("--batches", nargs="+", type=int, default=None, metavar="N",
-                   help="batch sizes of the training steps (default 64 128 on cpu, "
-                        "64 256 on cuda)")
-    p.add_argument("--backends", nargs="+", metavar="NAME",
-                   help="our CPU kernel backends (default: numba numpy, those present); the "
-                        "WGAN-GP step runs on the first")
-    p.add_argument("--no-torch", action="store_true", help="leave PyTorch out even if installed")
-    p.add_argument("--repeats", type=int, help="timed repeats per measurement "
-                                               "(default 15, --quick 3)")
-    p.add_argument("--threads", type=int, default=2,
-                   help="threads of every library (default 2): our kernels' chunk workers "
-                        "(scratchgan.threads.using_threads, BLAS on one thread inside), "
-                        "torch.set_num_threads, and every worker's OMP/OPENBLAS/MKL/NUMBA "
-                        "thread variables")
-    p.add_argument("--malloc", choices=("tuned", "default"), default="tuned",
-                   help="glibc malloc mode of every worker (default tuned: mmap threshold "
-                        "64 MiB, trim threshold 1 GiB)")
-    p.add_argument("--max-wait", type=float, metavar="S",
-                   help="seconds to wait for a quiet machine before each measurement "
-                        "(default 60, --quick 0)")
-    p.add_argument("--kernel-batch", type=int, default=64, metavar="N",
-                   help="batch of the kernel table (default 64)")
-    p.add_argument("--peak-size", type=int, default=2048, metavar="N",
-                   help="matrix size of the matmul peak probe (default 2048)")
-    p.add_argument("--background-load", type=int, metavar="K",
-                   help="busy processes (each a single-threaded NumPy BLAS loop) started beside "
-                        "the measurements of the load section (default 1); giving it adds the "
-                        "load section to --only's list")
-    p.add_argument("--json", metavar="PATH", help="write every result to this JSON file")
-    p.add_argument("--chart", metavar="PATH", help="write a PNG bar chart (matplotlib)")
-    p.add_argument("--markdown", metavar="PATH", help="write the tables as markdown "
-                                                      "(the form of BENCHMARKS.md)")
-    p.add_argument("--overwrite", action="store_true",
-                   help="replace an existing --json, --markdown or --chart file that "
-                        "scratchgan did not write")
 
 
 def _worker_env(threads: int, malloc: str) -> dict[str, str]:
@@ -150,7 +101,7 @@ def _torch_status(no_torch: bool) -> str | None:
 
 
 def _device(args: argparse.Namespace) -> str:
-    return getattr(args, "device", "cpu") or "cpu"
+    return getattr(args, "device", None) or CPU.name
 
 
 def _batches(args: argparse.Namespace) -> list[int]:
@@ -164,7 +115,7 @@ def command_line(args: argparse.Namespace) -> str:
         words.append("--quick")
     if args.only:
         words += ["--only", *args.only]
-    if _device(args) != "cpu":
+    if as_device(_device(args)).is_gpu:
         words += ["--device", _device(args)]
     if getattr(args, "card", None):
         words += ["--card", args.card]
@@ -187,7 +138,6 @@ def command_line(args: argparse.Namespace) -> str:
 
 def run_benchmarks(args: argparse.Namespace, log=print) -> dict[str, Any]:
     """Run what ``args`` asks for; return every result (the JSON document)."""
-    import scratchgan_kernels
     mode = QUICK if args.quick else FULL
     repeats = args.repeats or mode["repeats"]
     max_wait = mode["max_wait"] if args.max_wait is None else args.max_wait
@@ -198,19 +148,19 @@ def run_benchmarks(args: argparse.Namespace, log=print) -> dict[str, Any]:
             raise ValueError(f"--{name.replace('_', '-')} must be at least 1, got {values}")
     if not (max_wait >= 0 and math.isfinite(max_wait)):
         raise ValueError(f"--max-wait must be a finite number of seconds >= 0, got {max_wait}")
-    if device == "cuda":
-        from scratchgan.backend import cuda_module
+    if as_device(device).is_gpu:
         cuda_module()        # DeviceUnavailable (a ValueError) names what is missing
-        if args.backends and args.backends != ["cuda"]:
-            raise ValueError("--device cuda measures the cuda backend; leave out --backends")
-        backends = ["cuda"]
+        if args.backends and args.backends != [GPU_BACKEND]:
+            raise ValueError(f"--device {device} measures the {GPU_BACKEND} backend; leave out "
+                             "--backends")
+        backends = [GPU_BACKEND]
     else:
-        present = scratchgan_kernels.available_backends()
+        present = cpu_backends()
         backends = args.backends or [b for b in ("numba", "numpy") if b in present]
-        missing = [b for b in backends if b not in present or b == "cuda"]
+        missing = [b for b in backends if b not in present]
         if missing:
             raise ValueError(f"CPU kernel backend(s) not available here: {', '.join(missing)}; "
-                             f"available: {', '.join(b for b in present if b != 'cuda')}")
+                             f"available: {', '.join(present)}")
     sections = _sections(args)
     k_load = getattr(args, "background_load", None)
     if k_load is not None:
@@ -239,7 +189,7 @@ def run_benchmarks(args: argparse.Namespace, log=print) -> dict[str, Any]:
              "gpu_peak_size": DEFAULT_GPU_PEAK_SIZE, "card": getattr(args, "card", None),
              **common}
     log(f"machine probe (float32 matmul n={args.peak_size}"
-        + (f"; GPU n={DEFAULT_GPU_PEAK_SIZE}" if device == "cuda" else "") + ") ...")
+        + (f"; GPU n={DEFAULT_GPU_PEAK_SIZE}" if as_device(device).is_gpu else "") + ") ...")
     results["machine"] = _run_worker({**probe, "torch": torch_skip is None}, env)
     if results["machine"].get("error", "").startswith((TORCH_IMPORT_ERROR, TORCH_CUDA_ERROR)):
         torch_skip = results["torch"] = f"skipped ({results['machine']['error']})"
@@ -303,18 +253,18 @@ def run_benchmarks(args: argparse.Namespace, log=print) -> dict[str, Any]:
 def _sections(args: argparse.Namespace) -> list[str]:
     """The sections to run: --only's (plus load where --background-load is given), else all
     (on cuda, all but the CPU-only ones); a CPU-only one asked for on cuda is an error."""
-    device = _device(args)
+    gpu = as_device(_device(args)).is_gpu
     if args.only:
         sections = list(args.only)
         if getattr(args, "background_load", None) is not None and "load" not in sections:
             sections.append("load")
     else:
-        sections = [s for s in SECTIONS if device == "cpu" or s not in CPU_ONLY]
-        if device != "cpu" and getattr(args, "background_load", None) is not None:
+        sections = [s for s in SECTIONS if not gpu or s not in CPU_ONLY]
+        if gpu and getattr(args, "background_load", None) is not None:
             sections.append("load")
-    bad = [s for s in sections if device != "cpu" and s in CPU_ONLY]
+    bad = [s for s in sections if gpu and s in CPU_ONLY]
     if bad:
-        raise ValueError(f"section(s) {', '.join(bad)} run on the CPU only (--device cpu); "
+        raise ValueError(f"section(s) {', '.join(bad)} run on the CPU only (--device {CPU}); "
                          f"--background-load belongs to the load section")
     return sections
 

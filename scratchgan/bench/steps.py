@@ -32,13 +32,15 @@ from typing import Any, Callable
 
 import numpy as np
 
+from scratchgan.backend import CPU, as_device
 from scratchgan.bench.flops import NDF, NGF, NZ
+from scratchgan.bench.timing import TORCH_DEVICE
 
 LOSS_OF_SECTION = {"step": "nonsaturating", "wgan-gp": "wgan-gp"}
 
 
 def ours_step(section: str, batch: int, backend: str, seed: int = 0,
-              device: str = "cpu") -> Callable[[], Any]:
+              device: str = CPU.name) -> Callable[[], Any]:
     """``Trainer.train_step`` of a DCGAN-28 trainer on the ``backend`` kernels (CPU) or on
     the GPU (``device="cuda"``, backend "cuda"), its data set one fixed random batch (the
     trainer's loader still draws every batch from it)."""
@@ -51,7 +53,7 @@ def ours_step(section: str, batch: int, backend: str, seed: int = 0,
                          batch_size=batch, ngf=64, ndf=64, lr_g=2e-4, lr_d=2e-4, beta1=0.5,
                          beta2=0.999, lr_decay="none",
                          n_critic=1, ema=0.0, progress=False, seed=seed, device=device,
-                         kernels=backend if device == "cpu" else "default",
+                         kernels="default" if as_device(device).is_gpu else backend,
                          log_every=10 ** 9, steps=10 ** 9,   # no metric read inside the timing
                          out=os.path.join(tempfile.gettempdir(), "scratchgan-bench-unused"))
     # writes nothing (only Run touches ``out``); train_step applies the kernel backend itself
@@ -90,13 +92,13 @@ def torch_models(torch: Any, batchnorm_in_d: bool = True) -> tuple[Any, Any]:
 
 
 def torch_step(torch: Any, section: str, batch: int, channels_last: bool = False,
-               seed: int = 0, device: str = "cpu") -> Callable[[], Any]:
+               seed: int = 0, device: str = CPU.name) -> Callable[[], Any]:
     """One PyTorch training step equivalent to ``ours_step`` (see the module docstring)."""
     torch.manual_seed(seed)
     wgan = section == "wgan-gp"
     G, D = torch_models(torch, batchnorm_in_d=not wgan)
-    G, D = G.to(device), D.to(device)
-    real = torch.randn(batch, 1, 28, 28, device=device)
+    G, D = G.to(TORCH_DEVICE[device]), D.to(TORCH_DEVICE[device])
+    real = torch.randn(batch, 1, 28, 28, device=TORCH_DEVICE[device])
     if channels_last:
         G, D = G.to(memory_format=torch.channels_last), D.to(memory_format=torch.channels_last)
         real = real.contiguous(memory_format=torch.channels_last)
@@ -104,7 +106,7 @@ def torch_step(torch: Any, section: str, batch: int, channels_last: bool = False
 
 
 def torch_gan_step(torch: Any, G: Any, D: Any, real: Any, nz: int, wgan: bool = False,
-                   device: str = "cpu") -> Callable[[], Any]:
+                   device: str = CPU.name) -> Callable[[], Any]:
     """The PyTorch step of every comparison, for built G and D and a fixed real batch:
     Adam(2e-4, (0.5, 0.999)) for both; a D update on the real batch and a fake one made
     under ``no_grad`` (non-saturating BCE, or for ``wgan`` the critic loss plus 10 x the
@@ -115,10 +117,11 @@ def torch_gan_step(torch: Any, G: Any, D: Any, real: Any, nz: int, wgan: bool = 
     opt_g = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
     d_params = list(D.parameters())
-    ones, zeros = torch.ones(batch, 1, device=device), torch.zeros(batch, 1, device=device)
+    on = TORCH_DEVICE[device]
+    ones, zeros = torch.ones(batch, 1, device=on), torch.zeros(batch, 1, device=on)
 
     def value(loss: Any) -> Any:
-        return loss.item() if device == "cpu" else loss.detach()
+        return loss.detach() if as_device(device).is_gpu else loss.item()
 
     def d_loss(fake: Any) -> Any:
         if not wgan:

@@ -26,6 +26,11 @@ import statistics
 import time
 from typing import Callable, ContextManager
 
+from scratchgan.backend import CPU, CUDA
+
+# PyTorch's name of each of our devices (torch's API, which happens to spell them alike)
+TORCH_DEVICE = {CPU.name: "cpu", CUDA.name: "cuda"}
+
 
 # -- load monitoring --------------------------------------------------------------
 

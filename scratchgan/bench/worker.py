@@ -43,6 +43,8 @@ import time
 import traceback
 from typing import Any
 
+from scratchgan.backend import CPU, as_device
+
 
 def _status_kib(key: str) -> int | None:
     try:
@@ -82,7 +84,7 @@ def _gpu_mib(impl: str, torch: Any) -> float:
 
 def _ours_threads(task: dict[str, Any]) -> contextlib.AbstractContextManager:
     """The thread scope of our CPU measurements: ``using_threads(task["threads"])``."""
-    if task.get("device", "cpu") != "cpu":
+    if as_device(task.get("device", CPU.name)).is_gpu:
         return contextlib.nullcontext()
     from scratchgan.threads import using_threads
     return using_threads(task["threads"])
@@ -99,7 +101,7 @@ def _step_fn(task: dict[str, Any], torch: Any, device: str):
     section, batch = task["section"], task["batch"]
     if section == "mlp":
         from scratchgan.bench.mlp import ours_mlp_step, torch_mlp_step
-        if device != "cpu":
+        if as_device(device).is_gpu:
             raise ValueError("the mlp section runs on the CPU only")
         return (torch_mlp_step(torch, batch) if task["impl"] == "torch"
                 else ours_mlp_step(batch, task["backend"]))
@@ -112,9 +114,9 @@ def _step_fn(task: dict[str, Any], torch: Any, device: str):
 
 def _measure_step(task: dict[str, Any], torch: Any) -> dict[str, Any]:
     from scratchgan.bench.timing import bench_pair, foreign_load, snapshot, wait_quiet
-    device = task.get("device", "cpu")
+    device = task.get("device", CPU.name)
     sync = None
-    if device == "cuda":
+    if as_device(device).is_gpu:
         from scratchgan.bench.machine import cuda_sync
         sync = cuda_sync
     fn = _step_fn(task, torch, device)
@@ -142,7 +144,7 @@ def _measure_step(task: dict[str, Any], torch: Any) -> dict[str, Any]:
     if rss_before is not None:
         result.update(rss_before_mib=rss_before / 1024, rss_peak_mib=peak / 1024,
                       step_mib=(peak - rss_before) / 1024)
-    if device == "cuda":
+    if as_device(device).is_gpu:
         result["gpu_mib"] = _gpu_mib(task["impl"], torch)
     return result
 
@@ -157,8 +159,8 @@ def run_task(task: dict[str, Any]) -> dict[str, Any]:
             return {"error": f"{TORCH_IMPORT_ERROR}: {type(e).__name__}: {e}"}
         torch.set_num_threads(task["threads"])
     kind = task["kind"]
-    device = task.get("device", "cpu")
-    if device == "cuda":
+    device = task.get("device", CPU.name)
+    if as_device(device).is_gpu:
         from scratchgan.backend import cuda_module
         from scratchgan_kernels.cuda import set_tf32
         cuda_module()
@@ -172,7 +174,7 @@ def run_task(task: dict[str, Any]) -> dict[str, Any]:
     if kind == "probe":
         from scratchgan.bench.machine import gpu_probe, probe
         result = probe(task["peak_size"], task["repeats"], torch)
-        if device == "cuda":
+        if as_device(device).is_gpu:
             result["gpu"] = gpu_probe(task["gpu_peak_size"], task["repeats"], torch,
                                       task.get("card"))
         return result
@@ -181,7 +183,7 @@ def run_task(task: dict[str, Any]) -> dict[str, Any]:
         rows = run_kernel_table(task["batch"], task["backends"], torch, task["repeats"],
                                 task["min_time"], task["max_wait"],
                                 progress=lambda line: print(line, flush=True), device=device,
-                                threads=task["threads"] if device == "cpu" else None)
+                                threads=None if as_device(device).is_gpu else task["threads"])
         return {"rows": rows}
     if kind == "step":
         return measure_step(task, torch)

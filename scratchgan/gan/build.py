@@ -11,7 +11,7 @@ from pathlib import Path
 
 from scratchgan import nn, optim
 from scratchgan import random as sg_random
-from scratchgan.backend import cuda_module
+from scratchgan.backend import as_device, cuda_module
 from scratchgan.data import (PAIRED_DATASETS, Dataset, PairedDataset, has_held_out,
                              load_dataset, load_held_out, load_paired)
 from scratchgan.data.paired import FILE_SCHEME as PAIRED_SCHEME
@@ -161,7 +161,8 @@ def build_trainer(config: TrainConfig, dataset: Dataset | PairedDataset | None =
     if comm.size > 1 and c.task == "pix2pix":
         raise ValueError("task 'pix2pix' does not train under MPI yet (its dropout masks "
                          "are not split across ranks); run it in one process")
-    if c.device == "cuda":
+    on_gpu = as_device(c.device).is_gpu
+    if on_gpu:
         cuda_module()        # DeviceUnavailable, naming what is missing: CuPy or a GPU
     settings = per_rank_settings(RunSettings.from_config(c), comm)
     with settings.applied():
@@ -181,7 +182,7 @@ def build_trainer(config: TrainConfig, dataset: Dataset | PairedDataset | None =
         schedulers = ([linear_decay(opt_g, c.steps), linear_decay(opt_d, c.steps)]
                       if c.lr_decay == "linear" else [])
         checkpoints = Checkpoints(Path(c.out) / "checkpoints", c.keep_checkpoints)
-        guard = make_guard(comm, defer=c.device == "cuda", last_good=checkpoints.describe_latest)
+        guard = make_guard(comm, defer=on_gpu, last_good=checkpoints.describe_latest)
         return Trainer(
             data=ShardedLoader(parts["arrays"], c.batch_size, comm, shuffle=True,
                                drop_last=True, seed=c.seed),

@@ -35,7 +35,7 @@ def _split(obj: Any, prefix: str, arrays: dict[str, np.ndarray]) -> Any:
     """A JSON-able copy of ``obj`` with its arrays moved into ``arrays`` (device arrays are
     copied to the host: a checkpoint holds NumPy arrays only, so a GPU run's checkpoint
     loads anywhere, and a GPU run resumes from a CPU run's)."""
-    if isinstance(obj, np.ndarray) or device_of(obj) != "cpu":
+    if isinstance(obj, np.ndarray) or device_of(obj).is_gpu:
         arrays[prefix] = to_numpy(obj)
         return {"__array__": prefix}
     if isinstance(obj, dict):

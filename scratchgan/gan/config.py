@@ -15,6 +15,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
+from scratchgan.backend import CPU, DEVICE_NAMES
 from scratchgan.gan.losses import LOSSES
 
 
@@ -128,7 +129,7 @@ class TrainConfig:
     sync_bn: bool = field(default=True, metadata=_opt(
         "under MPI (mpiexec -n K): batch norm with the statistics of the global batch, "
         "allreduced over the ranks (off: each rank normalises with its own share's)"))
-    device: str = field(default="cpu", metadata=_opt("cpu or cuda", ("cpu", "cuda")))
+    device: str = field(default=CPU.name, metadata=_opt(" or ".join(DEVICE_NAMES), DEVICE_NAMES))
     tf32: bool = field(default=False, metadata=_opt(
         "on the GPU, let float32 matrix products round to TF32 (faster, about 3 digits)"))
     progress: bool = field(default=True, metadata=_opt("show a progress bar"))

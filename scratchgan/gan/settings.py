@@ -10,7 +10,7 @@ import contextlib
 from dataclasses import dataclass
 from typing import Iterator
 
-import scratchgan_kernels
+from scratchgan.backend import CUDA, GPU_BACKEND, cpu_backends
 from scratchgan.config import using_config
 from scratchgan.gan.config import TrainConfig
 from scratchgan.threads import using_threads
@@ -30,10 +30,11 @@ class RunSettings:
         """The switches of ``config`` (``kernels``, ``tf32``, ``threads``), the kernel backend
         checked."""
         kernels = config.kernels
-        if kernels == "cuda":
-            raise ValueError("config key 'kernels': 'cuda' is not a CPU kernel backend; "
-                             "train on the GPU with device = 'cuda' (--device cuda)")
-        available = scratchgan_kernels.available_backends()
+        if kernels == GPU_BACKEND:
+            raise ValueError(f"config key 'kernels': {GPU_BACKEND!r} is not a CPU kernel "
+                             f"backend; train on the GPU with device = {CUDA.name!r} "
+                             f"(--device {CUDA})")
+        available = cpu_backends()
         if kernels != "default" and kernels not in available:
             raise ValueError(f"config key 'kernels': backend {kernels!r} is not available "
                              f"here; available: {', '.join(available)}")

@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterator, NamedTuple
 import numpy as np
 
 from scratchgan.autograd.tensor import Tensor
-from scratchgan.backend import check_device, cuda_module, get_array_module, to_numpy
+from scratchgan.backend import CPU, CUDA, as_device, cuda_module, get_array_module, to_numpy
 from scratchgan.nn.parameter import Parameter
 
 _STORES = ("_parameters", "_buffers", "_modules")
@@ -62,13 +62,12 @@ def _to_host(a: Any) -> np.ndarray:
 def _array_converter(device: str | None, dtype: Any) -> Callable[[Any], Any]:
     """A function that moves an array to ``device`` and casts it to ``dtype``
     (floating arrays only: counters such as num_batches_tracked stay integers)."""
-    if device is not None:
-        check_device(device)
+    target = None if device is None else as_device(device)
     if dtype is not None:
         dtype = np.dtype(dtype)
         if dtype.kind != "f":
             raise ValueError(f"modules hold floating-point parameters; cannot cast to {dtype}")
-    move = _cuda_module().asarray if device == "cuda" else _to_host if device == "cpu" else None
+    move = None if target is None else _cuda_module().asarray if target.is_gpu else _to_host
 
     def convert(a: Any) -> Any:
         a = move(a) if move else a
@@ -359,11 +358,11 @@ class Module:
 
     def cuda(self) -> Module:
         """``to("cuda")``."""
-        return self.to("cuda")
+        return self.to(CUDA)
 
     def cpu(self) -> Module:
         """``to("cpu")``."""
-        return self.to("cpu")
+        return self.to(CPU)
 
     # -- printing --------------------------------------------------------------
     def extra_repr(self) -> str:

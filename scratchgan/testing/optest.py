@@ -9,7 +9,7 @@ expectation (a loop or einsum, never the op itself)::
             return np.array([math.tanh(v) for v in x.ravel()]).reshape(x.shape)
 
 hypothesis draws the sizes through the case's ``make``; each test runs under every
-kernel backend present (``scratchgan_kernels.available_backends()`` minus cuda).
+kernel backend present (``scratchgan.backend.cpu_backends()``).
 """
 from __future__ import annotations
 
@@ -19,15 +19,11 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import scratchgan_kernels
 from scratchgan.autograd.tensor import Tensor
+from scratchgan.backend import cpu_backends
 from scratchgan.config import using_config
 from scratchgan.testing.catalog import OpCase
 from scratchgan.testing.gradcheck import check_backward, check_double_backward
-
-
-def cpu_backends() -> list[str]:
-    return [b for b in scratchgan_kernels.available_backends() if b != "cuda"]
 
 
 def draw_case(case: OpCase, data: st.DataObject) -> tuple[tuple[np.ndarray, ...], dict[str, Any]]:

@@ -62,7 +62,7 @@ class GANTask:
                              if num_classes else None)
 
     def _to_device(self, a: np.ndarray) -> Any:
-        return a if self.device == "cpu" else to_device(a, self.device)
+        return to_device(a, self.device)
 
     def _noise(self, rng: np.random.Generator, n: int) -> Any:
         return self._to_device(rng.standard_normal((n, self.nz)).astype(np.float32))

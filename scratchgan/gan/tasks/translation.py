@@ -62,7 +62,7 @@ class TranslationTask:
         self.fixed_inputs, self.fixed_targets = fixed
 
     def _to_device(self, a: np.ndarray) -> Any:
-        return a if self.device == "cpu" else to_device(a, self.device)
+        return to_device(a, self.device)
 
     def place(self, batch: tuple) -> tuple:
         """(inputs, targets) on the device (labels, when the pairs have them, are left)."""
