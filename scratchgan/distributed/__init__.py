@@ -4,7 +4,7 @@
                   per call), broadcast, bcast, allgather, abort; SingleProcess (alone,
                   no MPI imported) and MPICommunicator; from_environment()
     functions.py  AllReduceSum (its backward is itself) and SyncBatchNorm as Functions
-    parallel.py   ShardedLoader, DistributedGuard, SyncBatchNormLayer, convert_sync_batchnorm
+    parallel.py   ShardedLoader, SyncBatchNormLayer, convert_sync_batchnorm
     launch.py     rank 0 runs the run folder, the others follow; one rank's error aborts all
 
 Ranks are detected from the environment the MPI launcher sets; alone, the trainer runs

@@ -2,10 +2,6 @@
 
     ShardedLoader    every rank walks the same seeded order of global batches and takes
                      its rows [rank n, (rank + 1) n) of each (n = batch_size / size)
-    DistributedGuard the NaN/Inf check made collective: every rank learns every rank's
-                     loss, so all stop together, naming the step and the rank; the
-                     losses and metrics it returns are the means over the ranks (the
-                     global batch's, as one process would log them)
     SyncBatchNormLayer / convert_sync_batchnorm
                      batch-norm layers whose training statistics are the global batch's
                      (``scratchgan.distributed.functions.SyncBatchNorm``)
@@ -15,13 +11,13 @@ The trainer itself takes a communicator (``Trainer(comm=...)``): it broadcasts r
 parameters, buffers and optimiser states at start, averages gradients after every
 backward (``comm.average_gradients``), draws its noise through
 ``comm.shard_generator`` and resumes through ``comm.root_call`` (rank 0 reads the
-checkpoint, every rank loads it).
+checkpoint, every rank loads it), and its NaN/Inf check is collective under MPI
+(``scratchgan.gan.guard.DistributedGuard``).
 """
 from __future__ import annotations
 
 import dataclasses
-import math
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -30,11 +26,10 @@ from scratchgan.autograd.tensor import Tensor
 from scratchgan.data import DataLoader
 from scratchgan.distributed.comm import Communicator
 from scratchgan.distributed.functions import sync_batch_norm
-from scratchgan.gan.guard import DivergenceGuard, TrainingDiverged
 from scratchgan.nn import BatchNorm, Module
 
-__all__ = ["ShardedLoader", "DistributedGuard", "SyncBatchNormLayer",
-           "convert_sync_batchnorm", "make_guard", "per_rank_settings"]
+__all__ = ["ShardedLoader", "SyncBatchNormLayer", "convert_sync_batchnorm",
+           "per_rank_settings"]
 
 
 class ShardedLoader(DataLoader):
@@ -60,39 +55,6 @@ class ShardedLoader(DataLoader):
         if self._position == len(self):
             self._start_epoch(self._epoch + 1)
         return batch
-
-
-class DistributedGuard(DivergenceGuard):
-    """DivergenceGuard over all ranks: each check gathers the loss of every rank, stops
-    every rank when any is NaN/Inf (naming the step, the loss and the ranks), and returns
-    the mean over the ranks. Never deferred: the check is the synchronisation point."""
-
-    def __init__(self, comm: Communicator, last_good: Callable[[], str]) -> None:
-        super().__init__(defer=False, last_good=last_good)
-        self.comm = comm
-
-    def check(self, step: int, name: str, loss: Tensor) -> float:
-        values = self.comm.allgather(loss.item())
-        bad = [r for r, v in enumerate(values) if not math.isfinite(v)]
-        if bad:
-            where = ", ".join(f"rank {r} ({values[r]})" for r in bad)
-            error = TrainingDiverged(f"step {step}: {name} is not finite on {where} of "
-                                     f"{self.comm.size}; every rank stopped "
-                                     f"({self.last_good()})")
-            error.collective = True
-            raise error
-        return sum(values) / len(values)
-
-    def metric(self, value: Any) -> float:
-        values = self.comm.allgather(float(value))
-        return sum(values) / len(values)
-
-
-def make_guard(comm: Communicator, defer: bool, last_good: Callable[[], str]) -> DivergenceGuard:
-    """The run's guard: the plain one alone, the collective one under MPI."""
-    if comm.size == 1:
-        return DivergenceGuard(defer=defer, last_good=last_good)
-    return DistributedGuard(comm, last_good)
 
 
 class SyncBatchNormLayer(BatchNorm):

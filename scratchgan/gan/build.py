@@ -16,11 +16,12 @@ from scratchgan.data import (PAIRED_DATASETS, Dataset, PairedDataset, has_held_o
                              load_dataset, load_held_out, load_paired)
 from scratchgan.data.paired import FILE_SCHEME as PAIRED_SCHEME
 from scratchgan.distributed import Communicator, from_environment
-from scratchgan.distributed.parallel import (ShardedLoader, convert_sync_batchnorm, make_guard,
-                                             per_rank_settings)
+from scratchgan.distributed.parallel import ShardedLoader, convert_sync_batchnorm, per_rank_settings
 from scratchgan.gan.checkpoint import Checkpoints
 from scratchgan.gan.config import TrainConfig
 from scratchgan.gan.ema import EMA
+from scratchgan.gan.guard import make_guard
+from scratchgan.gan.init import dcgan_init
 from scratchgan.gan.losses import GANLoss, LossOptions, make_loss
 from scratchgan.gan.models import build_models, build_pix2pix
 from scratchgan.gan.settings import RunSettings
@@ -67,8 +68,8 @@ def _models(c: TrainConfig, model: str, dataset: Dataset, num_classes: int,
                         ngf=c.ngf, ndf=c.ndf, pack=c.pack, maxout=c.maxout,
                         minibatch_std=c.minibatch_std, upsample=c.g_upsample)
     if model == "dcgan":
-        G.apply(nn.init.dcgan_init)
-        D.apply(nn.init.dcgan_init)
+        G.apply(dcgan_init)
+        D.apply(dcgan_init)
     return G, D
 
 

@@ -7,6 +7,11 @@ stay device scalars, queued, until :meth:`DivergenceGuard.sync` (a log step, the
 step, a checkpoint, or ``max_pending`` values queued), where all of them come back in one
 copy and are checked in step order; the error names the first bad step, and a checkpoint
 is only written after that check, so the last one kept is good.
+
+Under MPI the check is collective (:class:`DistributedGuard`): every rank learns every
+rank's loss, so all stop together, naming the step and the rank; the losses and metrics
+it returns are the means over the ranks (the global batch's, as one process would log
+them). :func:`make_guard` picks the one a communicator needs.
 """
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ from typing import Any, Callable
 
 from scratchgan.autograd import Tensor
 from scratchgan.backend import get_array_module, to_numpy
+from scratchgan.distributed.comm import Communicator
 
 #: on a GPU, the most values kept on the device before a host copy and check
 MAX_PENDING_METRICS = 4096
@@ -86,3 +92,36 @@ class DivergenceGuard:
                 self._diverged(step, name, float(v))
         return {k: float(v) for k, v in zip(keys, host[len(pending):])} \
             if record is not None else None
+
+
+class DistributedGuard(DivergenceGuard):
+    """DivergenceGuard over all ranks: each check gathers the loss of every rank, stops
+    every rank when any is NaN/Inf (naming the step, the loss and the ranks), and returns
+    the mean over the ranks. Never deferred: the check is the synchronisation point."""
+
+    def __init__(self, comm: Communicator, last_good: Callable[[], str]) -> None:
+        super().__init__(defer=False, last_good=last_good)
+        self.comm = comm
+
+    def check(self, step: int, name: str, loss: Tensor) -> float:
+        values = self.comm.allgather(loss.item())
+        bad = [r for r, v in enumerate(values) if not math.isfinite(v)]
+        if bad:
+            where = ", ".join(f"rank {r} ({values[r]})" for r in bad)
+            error = TrainingDiverged(f"step {step}: {name} is not finite on {where} of "
+                                     f"{self.comm.size}; every rank stopped "
+                                     f"({self.last_good()})")
+            error.collective = True
+            raise error
+        return sum(values) / len(values)
+
+    def metric(self, value: Any) -> float:
+        values = self.comm.allgather(float(value))
+        return sum(values) / len(values)
+
+
+def make_guard(comm: Communicator, defer: bool, last_good: Callable[[], str]) -> DivergenceGuard:
+    """The run's guard: the plain one alone, the collective one under MPI."""
+    if comm.size == 1:
+        return DivergenceGuard(defer=defer, last_good=last_good)
+    return DistributedGuard(comm, last_good)

@@ -28,9 +28,10 @@ from scratchgan import random as sg_random
 from scratchgan.distributed import from_environment
 from scratchgan.distributed.functions import allreduce_sum, sync_batch_norm
 from scratchgan.distributed.launch import launch
-from scratchgan.distributed.parallel import (ShardedLoader, convert_sync_batchnorm, make_guard)
+from scratchgan.distributed.parallel import ShardedLoader, convert_sync_batchnorm
 from scratchgan.gan.build import loss_from_config
 from scratchgan.gan.checkpoint import Checkpoints
+from scratchgan.gan.guard import make_guard
 from scratchgan.gan.config import make_config
 from scratchgan.gan.ema import EMA
 from scratchgan.gan.guard import TrainingDiverged

@@ -94,8 +94,9 @@ def test_build_trainer_for_a_rank_of_two(tmp_path, sync_bn):
     draws for half the global batch, the loader hands out half of each batch, batch norm
     is synchronised or not by --sync-bn, and the EMA's copy of G keeps plain batch norm."""
     from scratchgan.data import load_dataset
-    from scratchgan.distributed.parallel import DistributedGuard, SyncBatchNormLayer
+    from scratchgan.distributed.parallel import SyncBatchNormLayer
     from scratchgan.gan.build import build_trainer
+    from scratchgan.gan.guard import DistributedGuard
     from scratchgan.gan.config import make_config
     from scratchgan.nn import BatchNorm
     config = make_config(batch_size=8, steps=1, out=str(tmp_path), progress=False,
