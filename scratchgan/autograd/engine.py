@@ -53,8 +53,11 @@ def _initial_grads(outputs: list[Tensor], grad_outputs: list) -> list[Tensor]:
     return gys
 
 
-def _functions_leading_to(outputs: list[Tensor], targets: list[Tensor]) -> set[int]:
-    """ids of the Functions that have a target among their inputs or upstream of them."""
+def functions_leading_to(outputs: list[Tensor], targets: list[Tensor]) -> set[int]:
+    """The ids of the Functions of the graph behind ``outputs`` that have one of
+    ``targets`` among their inputs or upstream of them: the Functions a gradient with
+    respect to ``targets`` goes through (``grad`` runs only these; ``check_graph``
+    checks only these). A GraphFreedError where the graph was freed by a backward."""
     target_ids = {id(t) for t in targets}
     post_order: list[Function] = []   # every Function after the creators of its inputs
     seen: set[int] = set()
@@ -87,7 +90,7 @@ def _run(outputs: list[Tensor], grad_outputs: list, retain_graph: bool | None,
     """
     retain_graph = create_graph if retain_graph is None else retain_graph
     gys = _initial_grads(outputs, grad_outputs)
-    needed = None if targets is None else _functions_leading_to(outputs, targets)
+    needed = None if targets is None else functions_leading_to(outputs, targets)
     target_ids = {id(t) for t in targets or ()}
     grads: dict[int, Tensor] = {}
     holders: dict[int, Tensor] = {}  # keeps every Tensor keyed in ``grads`` alive: once a

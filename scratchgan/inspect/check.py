@@ -21,7 +21,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from scratchgan.autograd.engine import _functions_leading_to
+from scratchgan.autograd.engine import functions_leading_to
 from scratchgan.autograd.function import Function
 from scratchgan.autograd.tensor import Tensor
 from scratchgan.backend import get_array_module
@@ -156,7 +156,7 @@ def check_graph(loss: Tensor, inputs: Sequence[Tensor] | None = None, *,
     g = graph(loss, names)
     keep = None
     if inputs is not None:
-        keep = _functions_leading_to([loss], list(inputs))
+        keep = functions_leading_to([loss], list(inputs))
     report = GraphCheck(g)
     with using_config("enable_backprop", True):
         for node in g.nodes:
