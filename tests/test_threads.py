@@ -81,17 +81,18 @@ def test_a_slow_worker_takes_fewer_chunks():
 
 def test_training_steps_are_equal_bit_for_bit_with_one_and_two_workers():
     """Resume with another --threads, or on another machine, stays exact."""
-    from scratchgan import nn, no_grad, optim
+    from scratchgan import no_grad, optim
     from scratchgan import random as sg_random
     from scratchgan.gan import losses
+    from scratchgan.gan.init import dcgan_init
     from scratchgan.gan.models import build_models
 
     def losses_with(n):
         with using_threads(n):
             sg_random.manual_seed(0)
             G, D = build_models("dcgan", (1, 28, 28), 0)
-            G.apply(nn.init.dcgan_init)
-            D.apply(nn.init.dcgan_init)
+            G.apply(dcgan_init)
+            D.apply(dcgan_init)
             opt_g, opt_d = optim.Adam(G.parameters(), lr=2e-4), optim.Adam(D.parameters(), lr=2e-4)
             rng = np.random.default_rng(0)
             real = rng.standard_normal((32, 1, 28, 28)).astype(np.float32)

@@ -29,6 +29,7 @@ from scratchgan import functions as F
 from scratchgan import nn
 from scratchgan.autograd import Tensor
 from scratchgan.backend import get_array_module, to_numpy
+from scratchgan.gan.init import dcgan_init
 
 
 def one_hot(labels: np.ndarray, num_classes: int, dtype: Any) -> np.ndarray:
@@ -284,6 +285,6 @@ def build_pix2pix(input_shape: tuple[int, ...], target_shape: tuple[int, ...], n
                          f"{tuple(input_shape)} and targets {tuple(target_shape)} (C, H, W)")
     G = UNetGenerator(h, c_in, c_out, ngf=ngf)
     D = PatchGANDiscriminator(c_in, c_out, ndf=ndf, image_size=h, batchnorm=batchnorm_in_d)
-    G.apply(nn.init.dcgan_init)
-    D.apply(nn.init.dcgan_init)
+    G.apply(dcgan_init)
+    D.apply(dcgan_init)
     return G, D

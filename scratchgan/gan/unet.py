@@ -15,7 +15,7 @@ in pix2pix) must divide P into whole pixels. Dropout (pix2pix's only noise) foll
 An image whose size is not a power of two (28: the digit sets) is padded with
 ``pad_value`` (-1: black, the digits' background) to P (32) on all sides evenly, and the
 output is cropped back, so G maps (N, C_in, S, S) to (N, C_out, S, S) for any S >= 2.
-pix2pix initialises weights N(0, 0.02^2): ``G.apply(nn.init.dcgan_init)``.
+pix2pix initialises weights N(0, 0.02^2): ``G.apply(gan.init.dcgan_init)``.
 """
 from __future__ import annotations
 

@@ -139,28 +139,3 @@ def default_uniform_(weight: Tensor, bias: Tensor | None = None) -> None:
         bound = 1.0 / math.sqrt(calculate_fan_in_and_fan_out(weight)[0])
         uniform_(bias, -bound, bound)
 
-
-def dcgan_init(module: Any) -> None:
-    """The DCGAN initialisation (Radford et al. 2015) of one module, for
-    ``model.apply(dcgan_init)``: conv, transposed conv, linear and embedding weights
-    ~ N(0, 0.02^2), batch-norm weights ~ N(1, 0.02^2), biases 0. Other modules are left
-    alone. A spectral-normalised layer has its raw weight ``weight_orig`` initialised.
-    (An embedding left at N(0, 1) makes a projection discriminator's class term
-    <embed(y), h> over D's 6272 features dwarf everything else at the first step.)"""
-    # Imported here: the layer modules import this one for their default initialisation.
-    from scratchgan.nn.conv import Conv2d, ConvTranspose2d
-    from scratchgan.nn.linear import Embedding, Linear
-    from scratchgan.nn.normalization import BatchNorm
-
-    if isinstance(module, Embedding):
-        normal_(module.weight, 0.0, 0.02)
-        return
-    if isinstance(module, (Conv2d, ConvTranspose2d, Linear)):
-        weight = module._parameters.get("weight_orig", module._parameters.get("weight"))
-        normal_(weight, 0.0, 0.02)
-    elif isinstance(module, BatchNorm):
-        normal_(module.weight, 1.0, 0.02)
-    else:
-        return
-    if module.bias is not None:
-        zeros_(module.bias)

@@ -246,7 +246,7 @@ class Module:
 
     def apply(self, fn: Callable[[Module], Any]) -> Module:
         """Call ``fn(m)`` on every descendant, then on this module; returns self.
-        ``model.apply(scratchgan.nn.init.dcgan_init)`` re-initialises a model."""
+        ``model.apply(scratchgan.gan.init.dcgan_init)`` re-initialises a model."""
         for child in self.children():
             child.apply(fn)
         fn(self)

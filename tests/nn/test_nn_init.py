@@ -1,4 +1,4 @@
-"""nn.init: statistics and bounds of each scheme, the layers' defaults, dcgan_init,
+"""nn.init: statistics and bounds of each scheme, the layers' defaults,
 reproducibility under manual_seed."""
 import math
 
@@ -92,23 +92,6 @@ def test_embedding_default_is_standard_normal():
     manual_seed(4)
     w = nn.Embedding(100, 100).weight.data
     assert w.mean() == pytest.approx(0, abs=0.03) and w.std() == pytest.approx(1, rel=0.03)
-
-
-def test_dcgan_init():
-    manual_seed(5)
-    model = nn.Sequential(nn.ConvTranspose2d(64, 32, 4, 2, 1), nn.BatchNorm2d(32), nn.ReLU(),
-                          nn.Conv2d(32, 64, 4, 2, 1), nn.Linear(200, 100),
-                          nn.spectral_norm(nn.Linear(100, 100)), nn.Embedding(500, 30))
-    assert model.apply(init.dcgan_init) is model
-    for layer in (model[0], model[3], model[4]):
-        assert layer.weight.data.mean() == pytest.approx(0, abs=0.002)
-        assert layer.weight.data.std() == pytest.approx(0.02, rel=0.05)
-        assert not layer.bias.data.any()
-    assert model[5].weight_orig.data.std() == pytest.approx(0.02, rel=0.05)
-    assert model[1].weight.data.mean() == pytest.approx(1, abs=0.01)
-    assert model[1].weight.data.std() == pytest.approx(0.02, rel=0.3)
-    assert not model[1].bias.data.any()
-    assert model[6].weight.data.std() == pytest.approx(0.02, rel=0.05)
 
 
 def test_manual_seed_makes_initialisation_reproducible():
