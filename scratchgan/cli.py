@@ -201,7 +201,7 @@ def _print_scores(scores: dict, where: str) -> None:
 
 def _sample(args: argparse.Namespace) -> int:
     from scratchgan.gan.checkpoint import CheckpointError
-    from scratchgan.gan.outputs import check_output, output_is_folder
+    from scratchgan.gan.outputs import check_output
     from scratchgan.gan.sample import sample, write_samples
     try:
         check_output(args.out, (".png", ".npz"), [args.checkpoint], args.overwrite)
@@ -219,10 +219,7 @@ def _translate(args: argparse.Namespace) -> int:
     from scratchgan.gan.outputs import check_new_files, check_output_file, check_output_folder
     from scratchgan.gan.translate import (as_translate, check_inputs, load_translator,
                                           output_paths, read_images, translate_in_batches,
-                                          write_images)
-    import numpy as np
-
-    from scratchgan.io import save_arrays
+                                          write_translations)
     to_npz = Path(args.out).suffix.lower() == ".npz"
     try:
         if to_npz:
@@ -236,11 +233,7 @@ def _translate(args: argparse.Namespace) -> int:
             check_new_files(output_paths(names, args.out), "--out", args.overwrite)
         outputs = translate_in_batches(as_translate(G), check_inputs(images, G, args.input),
                                        args.batch_size)
-        if to_npz:
-            save_arrays(args.out, "translate", images=outputs.astype(np.float32),
-                        names=np.array(names))
-        else:
-            write_images(outputs, names, args.out)
+        write_translations(outputs, names, args.out)
     except (CheckpointError, FileNotFoundError, ValueError) as e:  # data errors are ValueErrors
         print(f"scratchgan translate: {e}", file=sys.stderr)
         return 1

@@ -120,11 +120,15 @@ def _png_software(data: bytes) -> str:
     return ""
 
 
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return a.exists() and b.exists() and os.path.samefile(a, b)
-    except OSError:
-        return False
+def _is_an_input(path: Path, inputs: Iterable[str | Path]) -> bool:
+    """Whether ``path`` is (the same file or folder as) one of ``inputs``."""
+    for source in map(Path, inputs):
+        try:
+            if path.exists() and source.exists() and os.path.samefile(path, source):
+                return True
+        except OSError:
+            continue
+    return False
 
 
 def check_output_file(path: str | Path, option: str, suffixes: tuple[str, ...],
@@ -146,17 +150,14 @@ def check_output_file(path: str | Path, option: str, suffixes: tuple[str, ...],
         raise OutputPathError(f"{option} {path}: the file name must end in "
                               f"{' or '.join(suffixes)} (the format it writes)")
     _check_parent(path, option)
-    for source in inputs:
-        if _same_file(path, Path(source)):
-            raise OutputPathError(f"{option} {path} is an input of this command; choose "
-                                  f"another file")
+    if _is_an_input(path, inputs):
+        raise OutputPathError(f"{option} {path} is an input of this command; choose "
+                              f"another file")
     folder = run_folder_holding(path)
     if folder is not None and not any(path.match(p) for p in command_writes):
         raise OutputPathError(f"{option} {path} is a file of the run folder {folder}; "
                               f"write outside the run's own files")
-    if path.exists() and not overwrite and not written_by_scratchgan(path):
-        raise OutputPathError(f"{option} {path} already exists and scratchgan did not write "
-                              f"it: pass --overwrite to replace it, or choose another name")
+    check_new_files([path], option, overwrite)
     return path
 
 
@@ -174,10 +175,9 @@ def check_output_folder(path: str | Path, option: str, inputs: Iterable[str | Pa
         raise OutputPathError(f"{option} {path} is a run folder; write into a folder of "
                               f"its own")
     _check_parent(path, option)
-    for source in inputs:
-        if _same_file(path, Path(source)):
-            raise OutputPathError(f"{option} {path} is the input folder; write the outputs "
-                                  f"into another folder, so no input is replaced")
+    if _is_an_input(path, inputs):
+        raise OutputPathError(f"{option} {path} is the input folder; write the outputs "
+                              f"into another folder, so no input is replaced")
     return path
 
 
@@ -199,7 +199,7 @@ def check_new_files(paths: list[Path], option: str, overwrite: bool) -> None:
         if path.exists() and not written_by_scratchgan(path):
             raise OutputPathError(f"{option}: {path} already exists and scratchgan did not "
                                   f"write it: pass --overwrite to replace it, or choose "
-                                  f"another folder")
+                                  f"another name")
 
 
 def _check_parent(path: Path, option: str) -> None:

@@ -32,6 +32,7 @@ from scratchgan.gan.metrics.classifier import (CLASSIFIER_FOR_DATASET, DigitClas
                                                load_classifier)
 from scratchgan.gan.metrics.translation import translation_scores
 from scratchgan.gan.models import build_pix2pix
+from scratchgan.io import save_arrays
 from scratchgan.viz import save_images
 
 Translate = Callable[[np.ndarray], np.ndarray]
@@ -205,3 +206,13 @@ def output_paths(names: list[str], folder: str | Path) -> list[Path]:
 def write_images(images: np.ndarray, names: list[str], folder: str | Path) -> list[Path]:
     """Each image (C, H, W) in [-1, 1] as ``folder/<name>.png`` (grey or RGB)."""
     return save_images(images, output_paths(names, folder))
+
+
+def write_translations(images: np.ndarray, names: list[str], out: str | Path) -> None:
+    """The translations of the inputs ``names``: to an ``.npz`` as the arrays ``images``
+    (float32 (N, C, H, W) in [-1, 1]) and ``names``; else into the folder ``out``, one
+    PNG per input (:func:`write_images`)."""
+    if Path(out).suffix.lower() == ".npz":
+        save_arrays(out, "translate", images=images.astype(np.float32), names=np.array(names))
+    else:
+        write_images(images, names, out)
